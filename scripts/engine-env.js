@@ -1,0 +1,91 @@
+// Shared by scripts/pulumi.js and the test harness: find or build the engine, install packages,
+// compile the TypeScript, and compute the environment the engine runs with.
+// Plain JavaScript for the same reason as scripts/pulumi.js: it runs before the build.
+"use strict";
+const { execFileSync, spawnSync } = require("child_process");
+const fs = require("fs");
+const path = require("path");
+
+/** The one place the engine version is pinned: engine/go.mod. */
+function pinnedEngineVersion(root) {
+  const gomod = fs.readFileSync(path.join(root, "engine", "go.mod"), "utf8");
+  const m = /github\.com\/pulumi\/pulumi\/pkg\/v3 (v\S+)/.exec(gomod);
+  if (!m) throw new Error("engine/go.mod does not pin github.com/pulumi/pulumi/pkg/v3");
+  return m[1];
+}
+
+/** A passphrase for throwaway stacks only (local, demo and test stacks); others must bring one. */
+const THROWAWAY_PASSPHRASE = "deployment-runbook-throwaway-stack";
+const THROWAWAY_STACK = /^(local|demo|test-[\w-]+|bench-[\w-]+)$/;
+
+function ensureInstalled(root) {
+  if (fs.existsSync(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json"))) return;
+  console.error("installing npm packages (npm ci)...");
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) throw new Error("npm ci failed");
+}
+
+/** Returns a bin folder to put first on PATH, or undefined when a matching pulumi is already there. */
+function ensureEngine(root) {
+  const version = pinnedEngineVersion(root);
+  if (process.env.RUNBOOK_ENGINE_BIN) return process.env.RUNBOOK_ENGINE_BIN;
+  try {
+    const onPath = execFileSync("pulumi", ["version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    if (onPath === version) return undefined;
+  } catch {
+    // not on PATH: build it
+  }
+  const out = execFileSync("bash", [path.join(root, "engine", "build-engine.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const bin = out.trim().split("\n").pop();
+  process.env.RUNBOOK_ENGINE_BIN = bin; // children (the test harness) reuse it without checking again
+  return bin;
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === "bin" || entry.name.startsWith(".")) continue;
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith(".ts") || entry.name === "tsconfig.json") newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Compiles the TypeScript when any source is newer than the last build. */
+function ensureBuilt(root) {
+  const stamp = path.join(root, "bin", ".build-stamp");
+  const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+  if (newestMtime(root) <= built) return;
+  const r = spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", root], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (r.status !== 0) throw new Error("TypeScript build failed (npm run build)");
+  fs.writeFileSync(stamp, new Date().toISOString());
+}
+
+function pulumiEnv(root, bin, stack) {
+  const env = { ...process.env };
+  if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH}`;
+  const state = path.join(root, ".state");
+  if (!env.PULUMI_BACKEND_URL) {
+    fs.mkdirSync(path.join(state, "backend"), { recursive: true });
+    env.PULUMI_BACKEND_URL = `file://${path.join(state, "backend")}`;
+  }
+  if (!env.PULUMI_HOME) {
+    env.PULUMI_HOME = path.join(state, "home");
+  }
+  env.PULUMI_SKIP_UPDATE_CHECK = "true";
+  env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
+  env.PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_WARNING = "true";
+  if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE && stack && THROWAWAY_STACK.test(stack)) {
+    env.PULUMI_CONFIG_PASSPHRASE = THROWAWAY_PASSPHRASE;
+  }
+  return env;
+}
+
+module.exports = { ensureBuilt, ensureEngine, ensureInstalled, pinnedEngineVersion, pulumiEnv, THROWAWAY_STACK };

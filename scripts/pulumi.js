@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm run pulumi -- <args>`: the Pulumi engine with this project's settings.
+// Plain JavaScript on purpose: this is what installs packages and compiles the TypeScript, so it
+// must run before either exists.
+"use strict";
+const { spawnSync } = require("child_process");
+const fs = require("fs");
+const path = require("path");
+const { ensureEngine, ensureBuilt, ensureInstalled, pulumiEnv } = require("./engine-env");
+
+function main(argv) {
+  const root = path.resolve(__dirname, "..");
+  ensureInstalled(root);
+  const bin = ensureEngine(root);
+  const command = argv.find((a) => !a.startsWith("-"));
+  if (["preview", "up", "update", "refresh", "destroy", "import"].includes(command)) {
+    ensureBuilt(root);
+  }
+  const args = [...argv];
+  // The runbook's checklist is enforced on every preview and up unless the caller picked packs.
+  const wantsPolicies = ["preview", "up", "update"].includes(command) && !args.some((a) => a.startsWith("--policy-pack"));
+  if (wantsPolicies && process.env.RUNBOOK_POLICIES !== "off") {
+    args.push("--policy-pack", path.join(root, "policies"));
+    const policyConfig = process.env.RUNBOOK_POLICY_CONFIG;
+    if (policyConfig) {
+      if (!fs.existsSync(policyConfig)) {
+        console.error(`RUNBOOK_POLICY_CONFIG: no such file ${policyConfig}`);
+        return 2;
+      }
+      args.push("--policy-pack-config", policyConfig);
+    }
+  }
+  const env = pulumiEnv(root, bin, stackFromArgs(argv));
+  const result = spawnSync("pulumi", args, { cwd: root, env, stdio: "inherit" });
+  if (result.error) {
+    console.error(`could not run pulumi: ${result.error.message}`);
+    return 1;
+  }
+  return result.status === null ? 1 : result.status;
+}
+
+function stackFromArgs(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--stack" || a === "-s") return argv[i + 1];
+    if (a.startsWith("--stack=")) return a.slice("--stack=".length);
+  }
+  return process.env.PULUMI_STACK;
+}
+
+process.exitCode = main(process.argv.slice(2));
