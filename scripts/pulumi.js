@@ -40,6 +40,8 @@ function main(argv) {
 }
 
 function stackFromArgs(argv) {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  if (words[0] === "stack" && ["init", "rm", "select"].includes(words[1]) && words[2]) return words[2];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--stack" || a === "-s") return argv[i + 1];
@@ -48,4 +50,9 @@ function stackFromArgs(argv) {
   return process.env.PULUMI_STACK;
 }
 
-process.exitCode = main(process.argv.slice(2));
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  console.error(`error: ${e.message}`);
+  process.exitCode = 1;
+}

@@ -176,12 +176,10 @@ func (h *host) RunPlugin(
 		return err
 	}
 	// Both scripts take the engine's arguments (the engine address first) and then the program.
-	args := append(append([]string{runScript}, req.GetArgs()...), entry)
+	// The plugin runs in its own directory so its package.json "main" and node_modules resolve.
+	args := append(append([]string{runScript}, req.GetArgs()...), filepath.Join(dir, entry))
 	cmd := exec.CommandContext(server.Context(), "node", args...)
-	cmd.Dir = req.GetPwd()
-	if cmd.Dir == "" {
-		cmd.Dir = dir
-	}
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), req.GetEnv()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()

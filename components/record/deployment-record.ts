@@ -1,0 +1,63 @@
+// The deployment record: one per blue/green service. It is the runbook's paper trail (what moved,
+// from what, toward what, with which snapshot and gates) and the announcement its communication
+// templates ask for. Policies read its inputs to judge the update.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "../dynamic/lazy-provider";
+import { Color, ShiftPlan } from "../types";
+
+/** Marks the record among dynamic resources, for policies. */
+export const RECORD_MARKER = "deployment-record";
+
+export interface SensitiveConfigKey {
+  key: string;
+  secret: boolean;
+}
+
+export interface DeploymentRecordArgs {
+  /** Project, stack and service names, for the record's file name and text. */
+  project: string;
+  stack: string;
+  service: string;
+  /** The target the stack deploys to. */
+  target: string;
+  /** The classified change. */
+  plan: ShiftPlan;
+  /** Release of each color (absent when a color runs nothing). */
+  versions: Partial<Record<Color, string>>;
+  /** `hotfix: true` in the stack config: overrides the deployment window. Defaults to false. */
+  hotfix: boolean;
+  /** `maintenance: true`: the update runs in a maintenance window. Defaults to false. */
+  maintenance: boolean;
+  /** The snapshot taken for this promotion, when one was. */
+  snapshot?: pulumi.Input<{ snapshotId: string; takenAt: string; verified: boolean }>;
+  /** Names of the health gates guarding the color that gains traffic. Defaults to none. */
+  gates: string[];
+  /** Config keys that look sensitive, and whether each is a Pulumi secret. */
+  sensitiveConfig: SensitiveConfigKey[];
+  /** Folder the record and the announcement log are written to. */
+  directory: string;
+  /** Optional webhook (a secret) the announcement is posted to. */
+  webhookUrl?: pulumi.Input<string>;
+}
+
+export class DeploymentRecord extends pulumi.dynamic.Resource {
+  declare readonly announcement: pulumi.Output<string>;
+  declare readonly file: pulumi.Output<string>;
+
+  constructor(name: string, args: DeploymentRecordArgs, opts: pulumi.CustomResourceOptions = {}) {
+    const provider = lazyProvider(path.join(__dirname, "deployment-record-provider.js"), "deploymentRecordProvider");
+    super(
+      provider,
+      name,
+      {
+        runbook: RECORD_MARKER,
+        ...args,
+        webhookUrl: args.webhookUrl ? pulumi.secret(args.webhookUrl) : undefined,
+        announcement: undefined,
+        file: undefined,
+      },
+      opts,
+    );
+  }
+}

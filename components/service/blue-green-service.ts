@@ -1,0 +1,78 @@
+// A blue/green service: two environments, a weighted router, and the deployment record, composed in
+// the runbook's order on any target.
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config/stack-config";
+import { DeploymentRecord, SensitiveConfigKey } from "../record/deployment-record";
+import { BlueGreenTarget, EnvironmentResource } from "../targets/target";
+import { Color, COLORS, PKG, ShiftPlan, StableRelease, Weights } from "../types";
+
+export interface BlueGreenServiceArgs {
+  /** The target the service runs on. */
+  target: BlueGreenTarget;
+  /** Validated stack config. */
+  config: StackConfig;
+  /** What this update changes, classified against the last applied state. */
+  plan: ShiftPlan;
+  /** Project and stack, for the deployment record. */
+  project: string;
+  stack: string;
+  /** Folder the deployment record is written to. */
+  recordDirectory: string;
+  /** Sensitive-looking config keys and whether each is a secret, for the secrets policy. Defaults to none. */
+  sensitiveConfig?: SensitiveConfigKey[];
+  /** Webhook the announcement is posted to (a secret). Defaults to none. */
+  webhookUrl?: pulumi.Input<string>;
+}
+
+export class BlueGreenService extends pulumi.ComponentResource {
+  /** The router's address. */
+  readonly url: pulumi.Output<string>;
+  /** Weights now applied. */
+  readonly traffic: pulumi.Output<Weights>;
+  /** Release of each color. */
+  readonly versions: Partial<Record<Color, string>>;
+  /** The release that last served 100% (the instant rollback target). */
+  readonly stable: StableRelease | undefined;
+  readonly announcement: pulumi.Output<string>;
+
+  constructor(name: string, args: BlueGreenServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super(`${PKG}:service:BlueGreenService`, name, {}, opts);
+    const { config, plan, target } = args;
+    const service = config.service.name;
+    const environments: Partial<Record<Color, EnvironmentResource>> = {};
+    for (const color of COLORS) {
+      const c = config[color];
+      if (!c.version) continue;
+      environments[color] = target.environment(
+        `${name}-${color}`,
+        { service, color, release: { version: c.version, replicas: c.replicas, env: c.env } },
+        { parent: this },
+      );
+    }
+    const router = target.router(`${name}-router`, { service, weights: plan.next, environments }, { parent: this, dependsOn: Object.values(environments) });
+    this.versions = { blue: config.blue.version, green: config.green.version };
+    const record = new DeploymentRecord(
+      `${name}-record`,
+      {
+        project: args.project,
+        stack: args.stack,
+        service,
+        target: config.target,
+        plan,
+        versions: this.versions,
+        hotfix: config.hotfix,
+        maintenance: config.maintenance,
+        gates: [],
+        sensitiveConfig: args.sensitiveConfig ?? [],
+        directory: args.recordDirectory,
+        webhookUrl: args.webhookUrl,
+      },
+      { parent: this, dependsOn: [router] },
+    );
+    this.url = router.url;
+    this.traffic = router.weights;
+    this.stable = plan.nextStable;
+    this.announcement = record.announcement;
+    this.registerOutputs({ url: this.url, traffic: this.traffic, versions: this.versions, stable: this.stable });
+  }
+}

@@ -1,0 +1,44 @@
+// The embedded default target: supervisord-run processes, nginx, PostgreSQL, Redis, Prometheus,
+// all on this machine (scripts/bootstrap-local.sh starts the shared services).
+import * as pulumi from "@pulumi/pulumi";
+import { LocalEnvironment } from "../environment/local-environment";
+import * as paths from "../local/paths";
+import { LocalRouter } from "../router/local-router";
+import { BlueGreenTarget, TargetContext } from "./target";
+
+export function localTarget(ctx: TargetContext): BlueGreenTarget {
+  const { config } = ctx;
+  const stack = pulumi.getStack();
+  return {
+    name: "local",
+    environment(name, args, opts) {
+      return new LocalEnvironment(
+        name,
+        {
+          stack,
+          service: args.service,
+          color: args.color,
+          release: args.release,
+          basePort: config.local.basePort,
+          workMs: config.local.workMs,
+          databaseUrl: pulumi.secret(paths.postgresAdminUrl()),
+          redisUrl: paths.redisUrl(),
+        },
+        opts,
+      );
+    },
+    router(name, args, opts) {
+      const upstreams: { blue?: pulumi.Output<number[]>; green?: pulumi.Output<number[]> } = {};
+      for (const [color, env] of Object.entries(args.environments)) {
+        upstreams[color as "blue" | "green"] = (env as LocalEnvironment).ports;
+      }
+      return new LocalRouter(name, { stack, service: args.service, port: config.local.routerPort, weights: args.weights, upstreams }, opts);
+    },
+    snapshot() {
+      throw new Error("local snapshots are not available yet");
+    },
+    gateEndpoint() {
+      return { baseUrl: `http://127.0.0.1:${config.local.routerPort}`, metrics: "prometheus" };
+    },
+  };
+}

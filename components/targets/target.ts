@@ -1,0 +1,56 @@
+// The interface each target (local, kubernetes, aws) implements. BlueGreenService composes these
+// parts in the runbook's order: environments -> snapshot -> gates -> router weights.
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config/stack-config";
+import { Color, EnvironmentOutputs, Release, RouterOutputs, ShiftPlan, SnapshotOutputs, Weights } from "../types";
+
+export type EnvironmentResource = pulumi.ComponentResource & EnvironmentOutputs;
+export type RouterResource = pulumi.ComponentResource & RouterOutputs;
+export type SnapshotResource = pulumi.ComponentResource & SnapshotOutputs;
+
+export interface TargetEnvironmentArgs {
+  /** The service name from config (`service.name`). */
+  service: string;
+  color: Color;
+  release: Release;
+}
+
+export interface TargetRouterArgs {
+  service: string;
+  /** Weights to apply. */
+  weights: Weights;
+  /** The environments that exist (a color without a version has none). */
+  environments: Partial<Record<Color, EnvironmentResource>>;
+}
+
+export interface TargetSnapshotArgs {
+  service: string;
+  /**
+   * Changing this takes a new snapshot. BlueGreenService passes the release being promoted, so
+   * one snapshot covers every step of one promotion.
+   */
+  trigger: string;
+}
+
+/** Where a health gate reaches a color and reads its metrics. */
+export interface GateEndpoint {
+  /** Base URL to send requests to with the X-Runbook-Color header. */
+  baseUrl: pulumi.Input<string>;
+  /** The metrics source the analysis reads. */
+  metrics: "prometheus" | "cloudwatch";
+}
+
+export interface BlueGreenTarget {
+  readonly name: StackConfig["target"];
+  environment(name: string, args: TargetEnvironmentArgs, opts: pulumi.ComponentResourceOptions): EnvironmentResource;
+  router(name: string, args: TargetRouterArgs, opts: pulumi.ComponentResourceOptions): RouterResource;
+  snapshot(name: string, args: TargetSnapshotArgs, opts: pulumi.ComponentResourceOptions): SnapshotResource;
+  /** Called before the router is created; the gate uses it to reach a color. */
+  gateEndpoint(service: string): GateEndpoint;
+}
+
+/** Everything a target factory gets: the validated config and the shift plan. */
+export interface TargetContext {
+  config: StackConfig;
+  plan: ShiftPlan;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: every test, unit and integration, with the real engine and services. Installs what
+# is missing (npm packages, the engine, Debian services) and starts the services first.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[ -f node_modules/@pulumi/pulumi/package.json ] || npm ci --no-audit --no-fund
+bash scripts/bootstrap-local.sh
+engine_bin=$(node -e 'process.stdout.write(require("./scripts/engine-env").ensureEngine(process.cwd()) || "")')
+[ -n "$engine_bin" ] && export RUNBOOK_ENGINE_BIN="$engine_bin"
+node node_modules/typescript/bin/tsc -p tsconfig.json && date > bin/.build-stamp
+node node_modules/eslint/bin/eslint.js . >/dev/null || { echo "lint failed: run npm run lint" >&2; exit 1; }
+
+# Unit tests (Pulumi mocks) run one file per worker process so mocks never leak between files;
+# integration tests share one machine's services and run one at a time.
+rm -f bin/.test-summary.json
+rc=0
+node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --reporter ./bin/test/summary-reporter.js 'bin/test/unit/**/*.test.js' || rc=1
+node node_modules/mocha/bin/mocha.js --timeout 600000 --reporter ./bin/test/summary-reporter.js 'bin/test/integration/**/*.test.js' || rc=1
+node bin/test/print-summary.js
+exit $rc
