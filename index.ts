@@ -6,22 +6,27 @@ import { readStackConfig } from "./components/config/read-config";
 import { configuredWeights } from "./components/config/stack-config";
 import * as paths from "./components/local/paths";
 import { BlueGreenService } from "./components/service/blue-green-service";
-import { AppliedState, planShift } from "./components/shift/plan";
+import { AppliedState, planShift, retirementProblems } from "./components/shift/plan";
 import { selectTarget } from "./components/targets/select";
 
 async function previousState(): Promise<AppliedState | undefined> {
   // Our own last outputs: the engine reads them from the state, so preview stays free of I/O.
   const self = new pulumi.StackReference(`organization/${pulumi.getProject()}/${pulumi.getStack()}`);
-  const [traffic, versions, stable] = await Promise.all(
-    ["traffic", "versions", "stable"].map((k) => self.getOutputDetails(k).then((d) => d.value)),
+  const [traffic, versions, proven] = await Promise.all(
+    ["traffic", "versions", "proven"].map((k) => self.getOutputDetails(k).then((d) => d.value)),
   );
-  return traffic ? { traffic, versions, stable } : undefined;
+  return traffic ? { traffic, versions, proven } : undefined;
 }
 
+// Validated synchronously, before anything else, so bad input fails fast with only its message.
+const { config, sensitive } = readStackConfig();
+
 async function main() {
-  const { config, sensitive } = readStackConfig();
   const versions = { blue: config.blue.version, green: config.green.version };
-  const plan = planShift(await previousState(), configuredWeights(config), versions);
+  const previous = await previousState();
+  const problems = retirementProblems(previous, versions);
+  if (problems.length) throw new pulumi.RunError(`invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNothing was changed.`);
+  const plan = planShift(previous, configuredWeights(config), versions);
   const target = await selectTarget({ config, plan });
   const svc = new BlueGreenService(config.service.name, {
     target,
@@ -37,7 +42,8 @@ async function main() {
     url: svc.url,
     traffic: svc.traffic,
     versions: svc.versions,
-    stable: svc.stable,
+    proven: plan.nextProven,
+    rollbackTarget: plan.nextStable ?? null,
     change: { kind: plan.kind, towards: plan.towards ?? null, hotfix: config.hotfix },
   };
 }

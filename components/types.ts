@@ -31,19 +31,22 @@ export interface Release {
  * What a stack config edit asks for, classified against what the last `up` applied:
  * - initial: first deployment of the stack;
  * - promote: weight moves toward a release that has not yet served all traffic;
- * - rollback: weight moves back toward the stable release (never gated or blocked);
+ * - rollback: weight moves toward a proven release (never gated or blocked);
  * - rolling: a color that serves traffic gets a new version with weights unchanged;
  * - hold: nothing that affects traffic changes.
  */
 export type ShiftKind = "initial" | "promote" | "rollback" | "rolling" | "hold";
 
-/** The release that last served 100% of traffic: the instant rollback target. */
+/** A release that has served 100% of traffic: an instant rollback target. */
 export interface StableRelease {
   color: Color;
   version: string;
   /** ISO-8601 time this release reached 100%, when known. */
   since?: string;
 }
+
+/** The proven release of each color, with the time it reached 100%. */
+export type ProvenReleases = Partial<Record<Color, { version: string; since: string }>>;
 
 export interface ShiftPlan {
   kind: ShiftKind;
@@ -52,9 +55,14 @@ export interface ShiftPlan {
   next: Weights;
   /** The color gaining weight (promote/rollback/initial) or getting a new version (rolling). */
   towards?: Color;
-  /** Stable release before this update. */
+  /** Versions the last successful `up` applied. */
+  previousVersions: Partial<Record<Color, string>>;
+  /** Proven releases before and after this update. */
+  proven: ProvenReleases;
+  nextProven: ProvenReleases;
+  /** The instant rollback target before this update. */
   stable?: StableRelease;
-  /** Stable release after this update (changes once a color reaches 100%). */
+  /** The instant rollback target after this update. */
   nextStable?: StableRelease;
 }
 

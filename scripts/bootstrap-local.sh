@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs and starts what the `local` target needs, all on 127.0.0.1: a project-owned supervisord
+# Installs and starts what the `local` target needs, all on loopback: a project-owned supervisord
 # (which keeps Redis, Prometheus and the releases running), PostgreSQL (Debian's cluster), and the
 # nginx and hey binaries (routers and load are started per stack, not here).
 #
@@ -46,7 +46,9 @@ PROM_PORT=${RUNBOOK_PROMETHEUS_PORT:-9090}
 PG_PORT=${RUNBOOK_PG_PORT:-5432}
 DB_PASSWORD=${RUNBOOK_DB_PASSWORD:-runbook-local}
 for p in REDIS_PORT PROM_PORT PG_PORT; do
-  [[ ${!p} =~ ^[0-9]+$ ]] && ((${!p} > 0 && ${!p} < 65536)) || die "$p must be a TCP port, got '${!p}'"
+  if ! [[ ${!p} =~ ^[0-9]+$ ]] || ((${!p} < 1 || ${!p} > 65535)); then
+    die "RUNBOOK_${p/PROM_/PROMETHEUS_} must be a TCP port (1-65535), got '${!p}'"
+  fi
 done
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -65,7 +67,15 @@ as_postgres() {
   fi
 }
 
-have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]; }
+# An executable on PATH (or in sbin, which a non-root PATH may lack). Not `command -v`: bash's
+# lookup falls back to a non-executable file of that name.
+have() {
+  local dir IFS=:
+  for dir in $PATH:/usr/sbin:/sbin; do
+    [[ -f $dir/$1 && -x $dir/$1 ]] && return 0
+  done
+  return 1
+}
 
 # write_if_changed FILE MODE: content on stdin; replaces FILE atomically only when it differs.
 # Sets WRITTEN=1 when it wrote.
@@ -113,16 +123,6 @@ redis_ping() { # port
 }
 
 sv() { supervisorctl -c "$SUP_CONF" "$@"; }
-
-# sv_state NAME: RUNNING, STARTING, FATAL, ... or ABSENT when supervisord does not know it.
-# supervisorctl exits 3 for any non-running status, so its exit code is not the answer.
-sv_state() {
-  local out
-  out=$(sv status "$1" 2>&1 || true)
-  if [[ $out == *"no such process"* || $out == *"no such group"* ]]; then echo ABSENT
-  else awk -v n="$1" '$1 == n { print $2; found = 1 } END { if (!found) print "UNKNOWN" }' <<<"$out"
-  fi
-}
 
 # --- 1. packages ------------------------------------------------------------------------------
 pg_server_installed() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; }
@@ -207,13 +207,16 @@ ensure_postgres() {
   listen=$(pg_conftool -s "$ver" main show listen_addresses 2>/dev/null || echo localhost)
   listen=${listen//\'/}
   if [[ $listen != localhost && $listen != 127.0.0.1 ]]; then
-    as_root pg_conftool "$ver" main set listen_addresses 127.0.0.1
+    # `localhost` (127.0.0.1 and ::1): pg_conftool would write 127.0.0.1 unquoted, which
+    # postgresql.conf rejects, and a broken file would keep the cluster from starting at all.
+    say "postgresql: listen_addresses was '$listen'; setting it to localhost"
+    as_root pg_conftool "$ver" main set listen_addresses localhost
     changed=1
   fi
 
   if [[ $status != online* ]]; then
     as_root pg_ctlcluster "$ver" main start >>"$LOGS/postgresql-bootstrap.log" 2>&1 ||
-      { show_log "$LOGS/postgresql-bootstrap.log"; show_log "$logfile"; die "postgresql $ver/main did not start (log: $logfile)"; }
+      { show_log "$logfile"; die "postgresql $ver/main did not start (log: $logfile)"; }
   elif ((changed)); then
     as_root pg_ctlcluster "$ver" main restart >>"$LOGS/postgresql-bootstrap.log" 2>&1 ||
       { show_log "$logfile"; die "postgresql $ver/main did not restart (log: $logfile)"; }
@@ -252,7 +255,7 @@ SQL
 }
 
 ensure_postgres
-say "postgresql ok ($PG_DESC, db runbook)"
+say "postgresql ok ($PG_DESC)"
 
 # --- 3. supervisord ---------------------------------------------------------------------------
 WRITTEN=0
@@ -302,7 +305,8 @@ snapshot() {
   done <<<"$out"
 }
 
-# sv_state NAME: the program's state now (ABSENT when supervisord does not know it).
+# sv_state NAME: the program's state now (ABSENT when supervisord does not know it). supervisorctl
+# exits 3 for any non-running status, so its exit code is not the answer.
 sv_state() {
   local out
   out=$(sv status "$1" 2>&1 || true)
@@ -339,7 +343,8 @@ snapshot
 # Redis: reuse anything that already answers PING on the port (a system redis, a CI service);
 # otherwise run our own. Decided before supervisord starts, since it autostarts every program file.
 redis_mode=ours
-if [[ ${STATE_OF[runbook-redis]} != RUNNING ]] && redis_ping "$REDIS_PORT"; then
+redis_state=${STATE_OF[runbook-redis]}
+if [[ $redis_state != RUNNING && $redis_state != STARTING ]] && redis_ping "$REDIS_PORT"; then
   redis_mode=external
 fi
 programs_changed=()
@@ -385,8 +390,9 @@ prom_state=${STATE_OF[runbook-prometheus]}
 if [[ $prom_state != RUNNING && $prom_state != STARTING ]] && http_ok "$PROM_PORT" /-/ready; then
   for proc in /proc/[0-9]*; do
     pid=${proc#/proc/}
-    cmd=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
-    [[ $cmd == *prometheus*"--config.file=$PROM_DIR/prometheus.yml"* ]] || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline") || continue
+    [[ ${cmd%% *} == */prometheus || ${cmd%% *} == prometheus ]] || continue
+    [[ $cmd == *" --config.file=$PROM_DIR/prometheus.yml "* ]] || continue
     say "stopping orphaned prometheus (pid $pid) left by an earlier supervisord"
     kill "$pid" 2>/dev/null || true
     for _ in {1..50}; do [[ -e $proc ]] || break; sleep 0.2; done
@@ -403,6 +409,12 @@ if ((SUP_UP)); then
     sv update "${programs_changed[@]}" >>"$LOGS/supervisord-bootstrap.log" 2>&1 || true
   fi
 else
+  # supervisord deletes its pidfile on a clean exit. One naming a dead process means it was killed
+  # (SIGKILL, OOM): the programs it ran were orphaned and may still hold their ports.
+  old_pid=$(cat "$LOGS/supervisord.pid" 2>/dev/null || true)
+  if [[ $old_pid =~ ^[0-9]+$ ]] && ! kill -0 "$old_pid" 2>/dev/null; then
+    say "warning: the previous supervisord (pid $old_pid) did not shut down cleanly; processes it ran may still hold their ports (stop a supervisord with SIGTERM)"
+  fi
   # A stale pidfile or socket from a killed supervisord is fine: supervisord replaces both.
   # Its stdio goes to a log: it daemonizes, and must not hold our caller's pipes open.
   supervisord -c "$SUP_CONF" </dev/null >>"$LOGS/supervisord-bootstrap.log" 2>&1 || {
@@ -419,7 +431,7 @@ else
     die "supervisord did not answer on $SUP_SOCK within 10s (log: $LOGS/supervisord.log)"
   }
 fi
-say "supervisord ok (unix://$SUP_SOCK, programs in $SUP_PROGRAMS)"
+say "supervisord ok ($SUP_SOCK)"
 
 # wait_program NAME CHECK-COMMAND... SECONDS: starts the program when it is not running and waits
 # for CHECK to pass; fails fast when supervisord gives up on it (FATAL).
@@ -449,14 +461,14 @@ wait_program() {
 
 # --- 4. Redis ---------------------------------------------------------------------------------
 if [[ $redis_mode == external ]]; then
-  say "redis ok (127.0.0.1:$REDIS_PORT, already running, not managed here)"
+  say "redis ok (127.0.0.1:$REDIS_PORT, an existing server, not managed here)"
 else
   wait_program runbook-redis redis_ping "$REDIS_PORT" 15
-  say "redis ok (127.0.0.1:$REDIS_PORT, supervisord program runbook-redis)"
+  say "redis ok (127.0.0.1:$REDIS_PORT)"
 fi
 
 # --- 5. Prometheus ----------------------------------------------------------------------------
 wait_program runbook-prometheus http_ok "$PROM_PORT" /-/ready 30
-say "prometheus ok (http://127.0.0.1:$PROM_PORT, targets in $PROM_DIR/targets)"
+say "prometheus ok (127.0.0.1:$PROM_PORT)"
 
-say "nginx ok ($(command -v nginx || echo /usr/sbin/nginx); routers run per stack under $STATE/nginx)"
+say "nginx ok (installed; each stack starts its own router)"

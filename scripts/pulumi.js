@@ -40,13 +40,14 @@ function main(argv) {
 }
 
 function stackFromArgs(argv) {
-  const words = argv.filter((a) => !a.startsWith("-"));
-  if (words[0] === "stack" && ["init", "rm", "select"].includes(words[1]) && words[2]) return words[2];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--stack" || a === "-s") return argv[i + 1];
     if (a.startsWith("--stack=")) return a.slice("--stack=".length);
   }
+  // `pulumi stack init|rm|select <name>` names the stack positionally.
+  const [cmd, sub, name] = argv.filter((a) => !a.startsWith("-"));
+  if (cmd === "stack" && ["init", "rm", "select"].includes(sub) && name) return name;
   return process.env.PULUMI_STACK;
 }
 

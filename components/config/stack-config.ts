@@ -1,6 +1,7 @@
 // The stack config schema (namespace `deployment-runbook`), validated with zod before any resource
 // is registered, so bad input stops `preview` and `up` with nothing changed.
 import { z } from "zod";
+import { gateConfigSchema } from "../gates/gate-config";
 
 export const CONFIG_NAMESPACE = "deployment-runbook";
 export const TARGETS = ["local", "kubernetes", "aws"] as const;
@@ -74,6 +75,9 @@ const aws = z
     vpcId: z.string().optional(),
     subnetIds: z.array(z.string()).default([]),
     securityGroupIds: z.array(z.string()).default([]),
+    // The ALB's own (usually public) subnets and security groups; empty means the tasks' ones.
+    loadBalancerSubnetIds: z.array(z.string()).default([]),
+    loadBalancerSecurityGroupIds: z.array(z.string()).default([]),
     image: z.string().optional(),
     cpu: integer(256, 16384, "from 256 to 16384 (CPU units)").default(256),
     memoryMiB: integer(512, 122880, "from 512 to 122880").default(512),
@@ -107,8 +111,8 @@ export const stackConfigSchema = z
     local,
     kubernetes,
     aws,
-    // Sections defined by the gates and backup components validate their own shape.
-    gates: z.record(z.string(), z.unknown()).default({}),
+    gates: gateConfigSchema,
+    // The backup section is validated by the backup component's own schema.
     backup: z.record(z.string(), z.unknown()).default({}),
     notifications: z
       .object({ webhookUrl: z.string().url({ message: "must be an http(s) URL" }).optional() })

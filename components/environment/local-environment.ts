@@ -77,7 +77,7 @@ export class LocalEnvironment extends pulumi.ComponentResource {
         logsDir: paths.logsDir(),
         prometheusTargetsDir: paths.prometheusTargetsDir(),
       },
-      { parent: this },
+      { parent: this, additionalSecretOutputs: ["databaseUrl"] },
     );
     this.version = group.version;
     this.replicas = group.replicas;

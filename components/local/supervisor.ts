@@ -206,8 +206,8 @@ interface CtlResult {
   output: string;
 }
 
-/** supervisorctl's ways of saying the daemon is not there. */
-const DAEMON_DOWN = /no such file|refused connection|SHUTDOWN_STATE|Connection refused/i;
+/** supervisorctl's ways of saying the daemon (or its config) is not there. */
+const DAEMON_DOWN = /no such file|refused connection|SHUTDOWN_STATE|could not find config file/i;
 
 /** The project's supervisord, driven through `supervisorctl -c <config>`. */
 export class Supervisor {

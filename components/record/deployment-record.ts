@@ -31,8 +31,8 @@ export interface DeploymentRecordArgs {
   maintenance: boolean;
   /** The snapshot taken for this promotion, when one was. */
   snapshot?: pulumi.Input<{ snapshotId: string; takenAt: string; verified: boolean }>;
-  /** Names of the health gates guarding the color that gains traffic. Defaults to none. */
-  gates: string[];
+  /** URNs of the health gates guarding the color that gains traffic. Defaults to none. */
+  gates: pulumi.Input<string>[];
   /** Config keys that look sensitive, and whether each is a Pulumi secret. */
   sensitiveConfig: SensitiveConfigKey[];
   /** Folder the record and the announcement log are written to. */

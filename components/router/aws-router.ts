@@ -161,8 +161,10 @@ export class AwsRouter extends pulumi.ComponentResource {
     validateAwsRouterArgs(args);
     const port = args.listenerPort ?? 80;
     const tags = { app: args.service };
-    // dependsOn on a component does not hold back its children: the listener that carries the
-    // weights waits for the snapshot and the gates itself, so a failed gate leaves traffic as it was.
+    // The listener that carries the weights depends on the snapshot and the gates itself, so a failed gate
+    // leaves traffic as it was. The Node SDK already holds a component's children back until the
+    // component's own dependencies are registered, but the engine records dependsOn only on the
+    // component; on the child it is in the engine's graph too (deletes, --target, other SDKs).
     this.listener = new aws.lb.Listener(
       `${name}-listener`,
       {

@@ -95,8 +95,10 @@ export class KubernetesRouter extends pulumi.ComponentResource {
     validateKubernetesRouterArgs(args);
     const mode = args.mode ?? "gateway-api";
     const namespace = args.namespace ?? "default";
-    // dependsOn on a component does not hold back its children: the resource that moves traffic
-    // waits for the snapshot and the gates itself, so a failed gate leaves traffic as it was.
+    // The resource that moves traffic depends on the snapshot and the gates itself, so a failed gate
+    // leaves traffic as it was. The Node SDK already holds a component's children back until the
+    // component's own dependencies are registered, but the engine records dependsOn only on the
+    // component; on the child it is in the engine's graph too (deletes, --target, other SDKs).
     const waitFor: pulumi.CustomResourceOptions = { parent: this, dependsOn: opts.dependsOn };
 
     if (mode === "gateway-api") {

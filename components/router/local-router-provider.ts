@@ -1,7 +1,9 @@
-// Runs in the dynamic provider process: one nginx per service and stack, run by supervisord.
-// Every change is validated with `nginx -t` on a candidate file before it replaces the live config,
-// then applied with a graceful reload (old workers finish their requests) and confirmed by reading
-// the new generation back from the router itself.
+// Runs in the dynamic provider process: one nginx per service and stack, run by supervisord, with
+// two resources writing its two files. "backends" (nginx.conf: upstreams, the color header, the
+// server) is applied before the health gates, so a gate can reach a color that has no weight yet;
+// "weights" (weights.conf) after them. Every change is validated with `nginx -t` on a candidate
+// before it replaces the live file, applied with a graceful reload (old workers finish their
+// requests), and confirmed by reading the new generation back from the router itself.
 import { execFile } from "child_process";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
@@ -11,46 +13,57 @@ import * as pulumi from "@pulumi/pulumi";
 import { Supervisor } from "../local/supervisor";
 import { routerProgram } from "../local/names";
 import { probeHttp, waitFor } from "../local/wait";
-import { NginxRouterConfig, renderNginxConfig } from "./nginx-config";
+import { NO_WEIGHTS, renderNginxConfig, renderWeights } from "./nginx-config";
 
 const run = promisify(execFile);
 const NGINX = process.env.RUNBOOK_NGINX ?? "/usr/sbin/nginx";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-export interface LocalRouterState {
+interface RouterInputs {
   stack: string;
   service: string;
   port: number;
-  weights: { blue: number; green: number };
   upstreams: { blue?: number[]; green?: number[] };
   nginxDir: string;
   supervisorConfig: string;
-  generation?: string;
+  weights?: { blue: number; green: number };
 }
 
-function routerDir(s: LocalRouterState): string {
-  return path.join(s.nginxDir, routerProgram(s.stack, s.service));
-}
+const dirOf = (s: RouterInputs) => path.join(s.nginxDir, routerProgram(s.stack, s.service));
 
-async function nginxTest(dir: string, file: string): Promise<void> {
+async function nginxTest(dir: string, mainFile: string): Promise<void> {
   try {
-    await run(NGINX, ["-t", "-q", "-p", `${dir}/`, "-c", file]);
+    await run(NGINX, ["-t", "-q", "-p", `${dir}/`, "-c", mainFile]);
   } catch (e: any) {
-    throw new Error(`nginx rejected the new router config; the running router keeps its current config:\n${(e.stderr || e.message).trim()}`);
+    throw new Error(`nginx rejected the new router config; the running router keeps its current config:\n${String(e.stderr || e.message).trim()}`);
   }
 }
 
-async function apply(s: LocalRouterState, running: boolean): Promise<LocalRouterState> {
-  const dir = routerDir(s);
-  for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, "tmp", t), { recursive: true });
-  const generation = randomUUID();
-  const cfg: NginxRouterConfig = { port: s.port, weights: s.weights, upstreams: s.upstreams, directory: dir, generation };
-  const candidate = path.join(dir, "nginx.conf.next");
-  const live = path.join(dir, "nginx.conf");
-  fs.writeFileSync(candidate, renderNginxConfig(cfg));
-  await nginxTest(dir, candidate);
-  fs.renameSync(candidate, live);
+/** Reads /__runbook/router until `accept` approves what the running nginx reports. */
+async function confirm(s: RouterInputs, what: string, accept: (status: any) => boolean): Promise<void> {
+  await waitFor(
+    `router ${routerProgram(s.stack, s.service)} did not apply ${what} on 127.0.0.1:${s.port}`,
+    15,
+    async () => {
+      const r = await probeHttp(`http://127.0.0.1:${s.port}/__runbook/router`);
+      return r.status === 200 && accept(r.data) ? true : undefined;
+    },
+    async () => `nginx error log: ${tail(path.join(dirOf(s), "error.log"))}`,
+    100,
+  );
+}
 
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").trim().split("\n").slice(-3).join(" | ");
+  } catch {
+    return "(none)";
+  }
+}
+
+async function reloadOrStart(s: RouterInputs): Promise<void> {
+  const dir = dirOf(s);
+  const live = path.join(dir, "nginx.conf");
   const sup = new Supervisor(s.supervisorConfig);
   const program = routerProgram(s.stack, s.service);
   await sup.ensureProgram(program, {
@@ -61,30 +74,42 @@ async function apply(s: LocalRouterState, running: boolean): Promise<LocalRouter
     stopwaitsecs: 20,
   });
   const st = await sup.status(program);
-  if (running && st.state === "RUNNING") {
+  if (st.state === "RUNNING") {
     await run(NGINX, ["-p", `${dir}/`, "-c", live, "-s", "reload"]);
-  } else if (st.state !== "RUNNING" && st.state !== "STARTING") {
+  } else if (st.state !== "STARTING") {
     await sup.start(program);
   }
-  await waitFor(
-    `router ${program} did not apply config generation ${generation} on 127.0.0.1:${s.port}`,
-    15,
-    async () => {
-      const r = await probeHttp(`http://127.0.0.1:${s.port}/__runbook/router`);
-      return r.status === 200 && (r.data as any)?.generation === generation ? true : undefined;
-    },
-    async () => `nginx error log: ${tailFile(path.join(dir, "error.log"))}`,
-    100,
-  );
+}
+
+async function applyBackends(s: RouterInputs): Promise<any> {
+  const dir = dirOf(s);
+  for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, "tmp", t), { recursive: true });
+  const weightsFile = path.join(dir, "weights.conf");
+  if (!fs.existsSync(weightsFile)) fs.writeFileSync(weightsFile, NO_WEIGHTS);
+  const generation = randomUUID();
+  const candidate = path.join(dir, "nginx.conf.next");
+  fs.writeFileSync(candidate, renderNginxConfig({ port: s.port, upstreams: s.upstreams, directory: dir, generation }));
+  await nginxTest(dir, candidate);
+  fs.renameSync(candidate, path.join(dir, "nginx.conf"));
+  await reloadOrStart(s);
+  await confirm(s, `backends generation ${generation}`, (st) => st?.backends === generation);
   return { ...s, generation };
 }
 
-function tailFile(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8").trim().split("\n").slice(-3).join(" | ");
-  } catch {
-    return "(none)";
-  }
+async function applyWeights(s: RouterInputs): Promise<any> {
+  const dir = dirOf(s);
+  const generation = randomUUID();
+  const candidate = path.join(dir, "weights.conf.next");
+  fs.writeFileSync(candidate, renderWeights(s.weights!, s.upstreams, generation));
+  // Test the whole config with the candidate in place of the live weights file.
+  const live = path.join(dir, "nginx.conf");
+  const testMain = path.join(dir, "nginx.test.conf");
+  fs.writeFileSync(testMain, fs.readFileSync(live, "utf8").replace(`include ${dir}/weights.conf;`, `include ${candidate};`));
+  await nginxTest(dir, testMain);
+  fs.renameSync(candidate, path.join(dir, "weights.conf"));
+  await run(NGINX, ["-p", `${dir}/`, "-c", live, "-s", "reload"]);
+  await confirm(s, `weights generation ${generation}`, (st) => st?.weights?.generation === generation);
+  return { ...s, generation };
 }
 
 const comparable = (s: any) => {
@@ -92,7 +117,30 @@ const comparable = (s: any) => {
   return JSON.stringify(rest);
 };
 
-export const localRouterProvider: pulumi.dynamic.ResourceProvider = {
+function diff(olds: any, news: any) {
+  const replaces = ["stack", "service"].filter((k) => olds[k] !== news[k]);
+  return { changes: comparable(olds) !== comparable(news), replaces, deleteBeforeReplace: true };
+}
+
+export const localRouterBackendsProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id, olds, news) {
+    return diff(olds, news);
+  },
+  async create(inputs) {
+    const outs = await applyBackends(inputs as RouterInputs);
+    return { id: `${routerProgram(outs.stack, outs.service)}-backends`, outs };
+  },
+  async update(_id, _olds, news) {
+    return { outs: await applyBackends(news as RouterInputs) };
+  },
+  async delete(_id, props) {
+    const s = props as RouterInputs;
+    await new Supervisor(s.supervisorConfig).removeProgram(routerProgram(s.stack, s.service));
+    fs.rmSync(dirOf(s), { recursive: true, force: true });
+  },
+};
+
+export const localRouterWeightsProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     const w = news.weights ?? {};
@@ -102,19 +150,15 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider = {
     return { inputs: news, failures };
   },
   async diff(_id, olds, news) {
-    const replaces = ["stack", "service"].filter((k) => olds[k] !== news[k]);
-    return { changes: comparable(olds) !== comparable(news), replaces, deleteBeforeReplace: false };
+    return diff(olds, news);
   },
   async create(inputs) {
-    const outs = await apply(inputs as LocalRouterState, false);
-    return { id: routerProgram(outs.stack, outs.service), outs };
+    const outs = await applyWeights(inputs as RouterInputs);
+    return { id: `${routerProgram(outs.stack, outs.service)}-weights`, outs };
   },
   async update(_id, _olds, news) {
-    return { outs: await apply(news as LocalRouterState, true) };
+    return { outs: await applyWeights(news as RouterInputs) };
   },
-  async delete(_id, props) {
-    const s = props as LocalRouterState;
-    await new Supervisor(s.supervisorConfig).removeProgram(routerProgram(s.stack, s.service));
-    fs.rmSync(routerDir(s), { recursive: true, force: true });
-  },
+  // Deleting the weights alone leaves the router serving what it has; the backends' delete stops it.
+  async delete() {},
 };

@@ -16,6 +16,11 @@ export interface LocalRouterArgs {
   weights: Weights;
   /** Instance ports of each color that runs. */
   upstreams: { blue?: pulumi.Input<number[]>; green?: pulumi.Input<number[]> };
+  /**
+   * Called after the backends are applied (every color reachable by header) and before the
+   * weights; returns what the weights wait for. Defaults to nothing.
+   */
+  beforeWeights?: (reachable: pulumi.Resource[]) => pulumi.Resource[];
 }
 
 export function validateLocalRouterArgs(a: LocalRouterArgs): void {
@@ -25,13 +30,17 @@ export function validateLocalRouterArgs(a: LocalRouterArgs): void {
   }
   if (blue > 0 && !a.upstreams.blue) throw new Error(`LocalRouter: weights.blue is ${blue} but blue has no environment`);
   if (green > 0 && !a.upstreams.green) throw new Error(`LocalRouter: weights.green is ${green} but green has no environment`);
+  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1024 || a.port > 65535)) {
+    throw new Error(`LocalRouter: port must be an integer from 1024 to 65535 (got ${a.port})`);
+  }
 }
 
-class NginxRouter extends pulumi.dynamic.Resource {
+/** One of the router's two files; `marker` tells policies which one carries the weights. */
+class NginxFile extends pulumi.dynamic.Resource {
   declare readonly generation: pulumi.Output<string>;
   declare readonly weights: pulumi.Output<Weights>;
-  constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "local-router-provider.js"), "localRouterProvider"), name, { runbook: "router", ...props, generation: undefined }, opts);
+  constructor(name: string, exportName: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
+    super(lazyProvider(path.join(__dirname, "local-router-provider.js"), exportName), name, { ...props, generation: undefined }, opts);
   }
 }
 
@@ -43,20 +52,23 @@ export class LocalRouter extends pulumi.ComponentResource {
     super(`${PKG}:router:LocalRouter`, name, {}, opts);
     validateLocalRouterArgs(args);
     const port = args.port ?? 8080;
-    const nginx = new NginxRouter(
-      `${name}-nginx`,
-      {
-        stack: args.stack,
-        service: args.service,
-        port,
-        weights: args.weights,
-        upstreams: args.upstreams,
-        nginxDir: paths.nginxDir(),
-        supervisorConfig: paths.supervisorConfig(),
-      },
-      { parent: this },
+    const common = {
+      stack: args.stack,
+      service: args.service,
+      port,
+      upstreams: args.upstreams,
+      nginxDir: paths.nginxDir(),
+      supervisorConfig: paths.supervisorConfig(),
+    };
+    const backends = new NginxFile(`${name}-backends`, "localRouterBackendsProvider", { runbook: "router-backends", ...common }, { parent: this });
+    const waitFor = args.beforeWeights ? args.beforeWeights([backends]) : [];
+    const weights = new NginxFile(
+      `${name}-weights`,
+      "localRouterWeightsProvider",
+      { runbook: "router", ...common, weights: args.weights },
+      { parent: this, dependsOn: [backends, ...waitFor] },
     );
-    this.weights = nginx.weights;
+    this.weights = weights.weights;
     this.url = pulumi.output(`http://127.0.0.1:${port}`);
     this.registerOutputs({ url: this.url, weights: this.weights });
   }

@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stack-config";
 import { DeploymentRecord, SensitiveConfigKey } from "../record/deployment-record";
 import { BlueGreenTarget, EnvironmentResource } from "../targets/target";
-import { Color, COLORS, PKG, ShiftPlan, StableRelease, Weights } from "../types";
+import { HealthGate } from "../gates/health-gate";
+import { isPromotion } from "../shift/plan";
+import { Color, COLORS, PKG, ShiftPlan, StableRelease, Weights, otherColor } from "../types";
 
 export interface BlueGreenServiceArgs {
   /** The target the service runs on. */
@@ -34,6 +36,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
   /** The release that last served 100% (the instant rollback target). */
   readonly stable: StableRelease | undefined;
   readonly announcement: pulumi.Output<string>;
+  /** Each gate's last result. */
+  readonly gateResults: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: BlueGreenServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(`${PKG}:service:BlueGreenService`, name, {}, opts);
@@ -49,7 +53,21 @@ export class BlueGreenService extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    const router = target.router(`${name}-router`, { service, weights: plan.next, environments }, { parent: this, dependsOn: Object.values(environments) });
+    const gates: HealthGate[] = [];
+    const router = target.router(
+      `${name}-router`,
+      {
+        service,
+        weights: plan.next,
+        environments,
+        // Runs once every color is reachable by header: the gates test the color gaining traffic.
+        beforeWeights: (reachable) => {
+          gates.push(...this.createGates(name, args, Object.keys(environments) as Color[], reachable));
+          return gates.map((g) => g.check);
+        },
+      },
+      { parent: this, dependsOn: Object.values(environments) },
+    );
     this.versions = { blue: config.blue.version, green: config.green.version };
     const record = new DeploymentRecord(
       `${name}-record`,
@@ -62,7 +80,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         versions: this.versions,
         hotfix: config.hotfix,
         maintenance: config.maintenance,
-        gates: [],
+        gates: gates.filter((g) => g.color === plan.towards).map((g) => g.urn),
         sensitiveConfig: args.sensitiveConfig ?? [],
         directory: args.recordDirectory,
         webhookUrl: args.webhookUrl,
@@ -73,6 +91,43 @@ export class BlueGreenService extends pulumi.ComponentResource {
     this.traffic = router.weights;
     this.stable = plan.nextStable;
     this.announcement = record.announcement;
-    this.registerOutputs({ url: this.url, traffic: this.traffic, versions: this.versions, stable: this.stable });
+    this.gateResults = Object.fromEntries(gates.map((g) => [g.color, g.result]));
+    this.registerOutputs({ url: this.url, traffic: this.traffic, versions: this.versions, stable: this.stable, gateResults: this.gateResults });
+  }
+
+  /** One gate per color that runs a release; only the color gaining traffic in a promotion checks. */
+  private createGates(name: string, args: BlueGreenServiceArgs, colors: Color[], reachable: pulumi.Resource[]): HealthGate[] {
+    const { config, plan, target } = args;
+    const endpoint = target.gateEndpoint(config.service.name);
+    return colors.map((color) => {
+      const version = config[color].version!;
+      const other = otherColor(color);
+      const run = plan.towards === color && isPromotion(plan);
+      const reason = run
+        ? `${plan.kind} toward ${color} ${version}`
+        : plan.kind === "rollback" && plan.towards === color
+          ? `rollback toward ${color} ${version} is never gated`
+          : `no traffic increase toward ${color} in this update (${plan.kind})`;
+      return new HealthGate(
+        `${name}-${color}-gate`,
+        {
+          stack: args.stack,
+          service: config.service.name,
+          color,
+          version,
+          run,
+          reason,
+          currentWeights: plan.previous,
+          weight: plan.next[color],
+          routerUrl: endpoint.baseUrl,
+          baseline: config[other].version ? { color: other, version: config[other].version! } : undefined,
+          databaseUrl: endpoint.databaseUrl,
+          redisUrl: endpoint.redisUrl,
+          prometheusUrl: endpoint.prometheusUrl ?? "",
+          config: config.gates,
+        },
+        { parent: this, dependsOn: reachable },
+      );
+    });
   }
 }

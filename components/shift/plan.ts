@@ -1,11 +1,16 @@
 // Classifies a stack config edit against what the last `up` applied. Pure: the program feeds it
 // the previous stack outputs, and gates, policies and the deployment record all read the result.
-import { COLORS, Color, ShiftPlan, StableRelease, Weights } from "../types";
+//
+// A color's release is "proven" once it has served 100% of traffic. Moving weight toward a proven
+// release is a rollback (never gated, never blocked); toward anything else it is a promotion. A
+// rollback away from a color withdraws that color's proof, so re-promoting a release that was just
+// rolled back is gated again.
+import { COLORS, Color, ProvenReleases, ShiftPlan, StableRelease, Weights, otherColor } from "../types";
 
 export interface AppliedState {
   traffic?: Weights;
   versions?: Partial<Record<Color, string>>;
-  stable?: StableRelease;
+  proven?: ProvenReleases;
 }
 
 export function planShift(
@@ -14,38 +19,67 @@ export function planShift(
   versions: Partial<Record<Color, string>>,
   now: string = new Date().toISOString(),
 ): ShiftPlan {
-  const fullColor = COLORS.find((c) => next[c] === 100);
   const prevTraffic = previous?.traffic;
-  if (!prevTraffic) {
-    const towards = fullColor ?? (next.green > next.blue ? "green" : "blue");
-    return {
-      kind: "initial",
-      next,
-      towards,
-      nextStable: fullColor ? { color: fullColor, version: versions[fullColor]!, since: now } : undefined,
-    };
+  const proven: ProvenReleases = {};
+  // A proof holds only while the color still runs the release that earned it.
+  for (const c of COLORS) {
+    const p = previous?.proven?.[c];
+    if (p && p.version === versions[c]) proven[c] = p;
   }
-  const prevFull = COLORS.find((c) => prevTraffic[c] === 100);
-  const carried = previous?.stable;
-  const stable: StableRelease | undefined =
-    prevFull && previous?.versions?.[prevFull]
-      ? { color: prevFull, version: previous.versions[prevFull]!, since: sameRelease(carried, prevFull, previous.versions[prevFull]!) ? carried?.since : undefined }
-      : carried;
-  // A release keeps the time it first reached 100%; a new one starts its keep period now.
-  const nextStable: StableRelease | undefined = fullColor
-    ? { color: fullColor, version: versions[fullColor]!, since: sameRelease(stable, fullColor, versions[fullColor]!) ? stable?.since : now }
-    : stable;
+  const previousVersions = previous?.versions ?? {};
 
-  const gaining = COLORS.find((c) => next[c] > prevTraffic[c]);
-  if (gaining) {
-    const rollback = stable !== undefined && stable.color === gaining && versions[gaining] === stable.version;
-    return { kind: rollback ? "rollback" : "promote", previous: prevTraffic, next, towards: gaining, stable, nextStable };
+  let kind: ShiftPlan["kind"];
+  let towards: Color | undefined;
+  if (!prevTraffic) {
+    kind = "initial";
+    towards = next.green > next.blue ? "green" : "blue";
+  } else {
+    towards = COLORS.find((c) => next[c] > prevTraffic[c]);
+    if (towards) {
+      kind = proven[towards] ? "rollback" : "promote";
+    } else {
+      towards = COLORS.find((c) => next[c] > 0 && versions[c] !== previousVersions[c]);
+      kind = towards ? "rolling" : "hold";
+    }
   }
-  const rolled = COLORS.find((c) => next[c] > 0 && versions[c] !== previous?.versions?.[c]);
-  if (rolled) {
-    return { kind: "rolling", previous: prevTraffic, next, towards: rolled, stable, nextStable };
+
+  const nextProven: ProvenReleases = { ...proven };
+  for (const c of COLORS) {
+    if (next[c] === 100 && versions[c] && !nextProven[c]) nextProven[c] = { version: versions[c]!, since: now };
   }
-  return { kind: "hold", previous: prevTraffic, next, stable, nextStable };
+  if (kind === "rollback" && towards) delete nextProven[otherColor(towards)];
+
+  return {
+    kind,
+    previous: prevTraffic,
+    next,
+    towards,
+    previousVersions,
+    proven,
+    nextProven,
+    stable: rollbackTarget(kind, towards, proven, versions),
+    nextStable: rollbackTarget(kind, towards, nextProven, versions, next),
+  };
+}
+
+/**
+ * The instant rollback target: the proven release that is not the one being promoted (or, for a
+ * rollback, the release traffic returns to).
+ */
+function rollbackTarget(
+  kind: ShiftPlan["kind"],
+  towards: Color | undefined,
+  proven: ProvenReleases,
+  versions: Partial<Record<Color, string>>,
+  weights?: Weights,
+): StableRelease | undefined {
+  const pick = (c: Color): StableRelease | undefined => (proven[c] && versions[c] ? { color: c, version: proven[c]!.version, since: proven[c]!.since } : undefined);
+  if (kind === "rollback" && towards) return pick(towards);
+  if (towards && (kind === "promote" || kind === "rolling" || kind === "initial")) return pick(otherColor(towards)) ?? (weights ? pick(towards) : undefined);
+  // No promotion under way: the proven color with the most traffic.
+  const byWeight = weights ? [...COLORS].sort((a, b) => weights[b] - weights[a]) : COLORS;
+  for (const c of byWeight) if (pick(c)) return pick(c);
+  return undefined;
 }
 
 /** True when this update moves traffic toward a release that has not yet proven itself. */
@@ -53,6 +87,13 @@ export function isPromotion(plan: ShiftPlan): boolean {
   return plan.kind === "promote" || plan.kind === "rolling" || plan.kind === "initial";
 }
 
-function sameRelease(s: StableRelease | undefined, color: Color, version: string): boolean {
-  return s !== undefined && s.color === color && s.version === version;
+/**
+ * A color may stop running a release (its version removed from config) only once the last `up`
+ * left it without traffic; otherwise its share would go nowhere while the router catches up.
+ */
+export function retirementProblems(previous: AppliedState | undefined, versions: Partial<Record<Color, string>>): string[] {
+  return COLORS.filter((c) => !versions[c] && (previous?.traffic?.[c] ?? 0) > 0).map(
+    (c) =>
+      `deployment-runbook:${c}.version: cannot be removed while ${c} still serves ${previous!.traffic![c]}% (after the last up); set traffic.green to ${c === "green" ? 0 : 100}, run up, then remove it`,
+  );
 }

@@ -1,5 +1,6 @@
 // The kubernetes target: per-color Deployments and Services, Gateway API HTTPRoute weights (or a
 // Service selector switch), VolumeSnapshot backups, gates through the gateway with the header.
+import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, StackConfig } from "../config/stack-config";
 import { KubernetesSnapshot } from "../backup/kubernetes-snapshot";
 import { colorServiceName, KubernetesEnvironment, KubernetesGatewayRef } from "../environment/kubernetes-environment";
@@ -71,10 +72,14 @@ export function kubernetesTarget(ctx: TargetContext): BlueGreenTarget {
         if (!(env instanceof KubernetesEnvironment)) throw new Error(`kubernetes target: the ${c} environment is not a KubernetesEnvironment`);
         backends[c] = env.serviceName;
       }
+      // Every color is reachable by header once its environment exists (its preview route, or in
+      // service-selector mode its own Service): the snapshot and the gates wait for that, and the
+      // weights wait for them.
+      const waitFor = args.beforeWeights(COLORS.flatMap((c) => args.environments[c] ?? []));
       return new KubernetesRouter(
         name,
         { service: args.service, weights: args.weights, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme },
-        opts,
+        pulumi.mergeOptions(opts, { dependsOn: waitFor }),
       );
     },
     snapshot(name, args, opts) {

@@ -32,13 +32,23 @@ export function localTarget(ctx: TargetContext): BlueGreenTarget {
       for (const [color, env] of Object.entries(args.environments)) {
         upstreams[color as "blue" | "green"] = (env as LocalEnvironment).ports;
       }
-      return new LocalRouter(name, { stack, service: args.service, port: config.local.routerPort, weights: args.weights, upstreams }, opts);
+      return new LocalRouter(
+        name,
+        { stack, service: args.service, port: config.local.routerPort, weights: args.weights, upstreams, beforeWeights: args.beforeWeights },
+        opts,
+      );
     },
     snapshot() {
       throw new Error("local snapshots are not available yet");
     },
     gateEndpoint() {
-      return { baseUrl: `http://127.0.0.1:${config.local.routerPort}`, metrics: "prometheus" };
+      return {
+        baseUrl: `http://127.0.0.1:${config.local.routerPort}`,
+        metrics: "prometheus",
+        databaseUrl: pulumi.secret(paths.postgresAdminUrl()),
+        redisUrl: paths.redisUrl(),
+        prometheusUrl: paths.prometheusUrl(),
+      };
     },
   };
 }

@@ -21,6 +21,12 @@ export interface TargetRouterArgs {
   weights: Weights;
   /** The environments that exist (a color without a version has none). */
   environments: Partial<Record<Color, EnvironmentResource>>;
+  /**
+   * Called once every color is reachable by the X-Runbook-Color header and before any weight
+   * changes; returns what the weights must wait for (the snapshot and the health gates). A router
+   * that cannot separate the two calls it first, with no resources.
+   */
+  beforeWeights: (reachable: pulumi.Resource[]) => pulumi.Resource[];
 }
 
 export interface TargetSnapshotArgs {
@@ -38,6 +44,10 @@ export interface GateEndpoint {
   baseUrl: pulumi.Input<string>;
   /** The metrics source the analysis reads. */
   metrics: "prometheus" | "cloudwatch";
+  /** Where the gate's database, cache and metrics checks connect, when the target knows. */
+  databaseUrl?: pulumi.Input<string>;
+  redisUrl?: string;
+  prometheusUrl?: string;
 }
 
 export interface BlueGreenTarget {

@@ -224,6 +224,26 @@ describe("Supervisor (real supervisord)", function () {
     assert.equal(fs.existsSync(sup.programFile(name)), false, "nothing was written");
   });
 
+  it("stop, start and restart drive the process; statusAll lists it", async () => {
+    const before = await running(web);
+    await sup.stop(web);
+    assert.equal((await sup.status(web)).state, "STOPPED");
+    assert.equal((await sup.status(web)).pid, undefined);
+    assert.equal(await portIsFree(port), true, "a stopped program no longer holds its port");
+    await sup.stop(web); // already stopped: no error
+    await sup.start(web);
+    const started = await sup.status(web);
+    assert.equal(started.state, "RUNNING"); // start waits for startsecs
+    assert.notEqual(started.pid, before.pid);
+    await sup.restart(web);
+    const restarted = await sup.status(web);
+    assert.equal(restarted.state, "RUNNING");
+    assert.notEqual(restarted.pid, started.pid);
+    const all = await sup.statusAll(PREFIX);
+    assert.deepEqual(all.find((s) => s.name === web), restarted);
+    assert.ok(all.every((s) => s.name.startsWith(PREFIX)));
+  });
+
   it("removeProgram stops the process, frees its port and forgets the program", async () => {
     const before = await running(web);
     await sup.removeProgram(web);
@@ -233,6 +253,12 @@ describe("Supervisor (real supervisord)", function () {
     assert.ok(!(await sup.programNames(PREFIX)).includes(web));
     await assert.rejects(sup.status(web), new RegExp(`status ${web} failed.*no such process`));
     await sup.removeProgram(web); // absent: no error
+  });
+
+  it("says supervisord is not running when its config is not there", async () => {
+    const absent = new Supervisor(path.join(scratch, "supervisor", "supervisord.conf"));
+    assert.equal(await absent.isRunning(), false);
+    await assert.rejects(absent.status(web), /status test-sup-.*supervisord is not running.*bootstrap-local\.sh/);
   });
 
   it("rejects invalid program names, naming the name", async () => {

@@ -1,0 +1,33 @@
+// What every health check gets and gives back.
+import { Color } from "../../types";
+import { CheckName, GateConfig } from "../gate-config";
+
+export interface GateSubject {
+  stack: string;
+  service: string;
+  /** The router's base URL; the color is picked with X-Runbook-Color. */
+  routerUrl: string;
+  /** The color under test and the release it must answer with. */
+  color: Color;
+  version: string;
+  /** The other color, when it runs a release: the analysis baseline. */
+  baseline?: { color: Color; version: string };
+  databaseUrl?: string;
+  redisUrl?: string;
+  prometheusUrl: string;
+  config: GateConfig;
+}
+
+export type CheckStatus = "pass" | "fail" | "inconclusive";
+
+export interface CheckResult {
+  check: CheckName;
+  status: CheckStatus;
+  /** One line: what was required and what was seen. */
+  summary: string;
+  /** More lines for --verbose. */
+  details: string[];
+}
+
+export const pass = (check: CheckName, summary: string, details: string[] = []): CheckResult => ({ check, status: "pass", summary, details });
+export const fail = (check: CheckName, summary: string, details: string[] = []): CheckResult => ({ check, status: "fail", summary, details });

@@ -1,0 +1,67 @@
+// A health gate: the runbook's post-deployment checks, run during `pulumi up` before a color gains
+// traffic. The router's weights depend on it.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "../dynamic/lazy-provider";
+import { Color, PKG, Weights } from "../types";
+import { GateConfig } from "./gate-config";
+
+export interface HealthGateArgs {
+  /** Stack and service, for metric selectors and names. */
+  stack: string;
+  service: string;
+  /** The color under test and its release. */
+  color: Color;
+  version: string;
+  /** Whether this update asks the gate to check (a promotion toward this color). */
+  run: boolean;
+  /** Why the gate does or does not run, shown in its result. */
+  reason: string;
+  /** Weights now applied (undefined on the first deployment) and the weight requested for this color. */
+  currentWeights?: Weights;
+  weight: number;
+  /** Router base URL the checks go through, with X-Runbook-Color. */
+  routerUrl: pulumi.Input<string>;
+  /** The other color's release, the analysis baseline. Defaults to none (absolute SLOs only). */
+  baseline?: { color: Color; version: string };
+  /** PostgreSQL URL (a secret), Redis URL and Prometheus URL for the checks. */
+  databaseUrl?: pulumi.Input<string>;
+  redisUrl?: string;
+  prometheusUrl: string;
+  /** The `gates.*` stack config. */
+  config: GateConfig;
+}
+
+class GateCheck extends pulumi.dynamic.Resource {
+  declare readonly result: pulumi.Output<string>;
+  constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
+    super(lazyProvider(path.join(__dirname, "health-gate-provider.js"), "healthGateProvider"), name, { ...props, result: undefined, checkedAt: undefined }, opts);
+  }
+}
+
+export class HealthGate extends pulumi.ComponentResource {
+  readonly color: Color;
+  /** The check's last result (or why it did not run). */
+  readonly result: pulumi.Output<string>;
+  /** The resource the router's weights must depend on. */
+  readonly check: pulumi.Resource;
+
+  constructor(name: string, args: HealthGateArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super(`${PKG}:gates:HealthGate`, name, {}, opts);
+    this.color = args.color;
+    const check = new GateCheck(
+      `${name}-check`,
+      {
+        runbook: "health-gate",
+        ...args,
+        baseline: args.baseline ?? null,
+        currentWeights: args.currentWeights ?? null,
+        databaseUrl: args.databaseUrl ? pulumi.secret(args.databaseUrl) : undefined,
+      },
+      { parent: this, additionalSecretOutputs: ["databaseUrl"] },
+    );
+    this.check = check;
+    this.result = check.result;
+    this.registerOutputs({ result: this.result });
+  }
+}

@@ -1,0 +1,65 @@
+// Runbook: keep the previous environment running until the new one has proven itself, so a
+// rollback is a weight change, not a redeploy.
+import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
+import { formatMinutes, minutesBetween, parseTime, policyClock } from "./clock";
+import { NOW_OPTION, options } from "./config";
+import { CONFIG_NAMESPACE, describeChange, neverBlocked } from "./record";
+import { environmentsOf, recordsIn } from "./stack";
+
+export interface RollbackTargetKeptOptions {
+  keepMinutes: number;
+  now?: string;
+}
+
+export const rollbackTargetKeptSchema: PolicyConfigSchema = {
+  properties: {
+    keepMinutes: {
+      type: "number",
+      minimum: 0,
+      default: 30,
+      description: "Minutes after the new color reaches 100% during which the replaced color must stay deployed. Defaults to 30.",
+    },
+    now: NOW_OPTION,
+  },
+};
+
+export const rollbackTargetKept: StackValidationPolicy = {
+  name: "rollback-target-kept",
+  description: "Checks that the environment of the stable color stays in the stack while the new color has less than 100% and for `keepMinutes` after.",
+  // Mandatory: deleting the rollback target turns a one-minute rollback into a redeploy. Only a
+  // stack policy sees which resources remain; `preview` (and the preview `pulumi up` runs first)
+  // refuses before anything is deleted.
+  enforcementLevel: "mandatory",
+  configSchema: rollbackTargetKeptSchema,
+  validateStack: (args, report) => {
+    const o = options<RollbackTargetKeptOptions>(args, rollbackTargetKeptSchema);
+    for (const { resource, record } of recordsIn(args.resources)) {
+      const { kind, towards, next, stable, nextStable } = record.plan;
+      if (neverBlocked(kind) || !stable || stable.color === towards) continue;
+      const replaced = stable.color;
+      if (environmentsOf(args.resources, record, replaced).length > 0) continue;
+      const keep = `keep \`${CONFIG_NAMESPACE}:${replaced}.version\` set to ${stable.version}`;
+      let problem: string | undefined;
+      if (kind === "promote" && towards && next[towards] < 100) {
+        problem = `leaves ${towards} at ${next[towards]}% but removes ${replaced} ${stable.version}, the rollback target; ${keep} until ${towards} serves 100% for ${formatMinutes(o.keepMinutes)}`;
+      } else if (nextStable && nextStable.color !== replaced && nextStable.since) {
+        const clock = policyClock(o.now);
+        if ("problem" in clock) {
+          report(clock.problem, resource.urn);
+          continue;
+        }
+        // An unreadable time counts as just now: the policy fails closed.
+        const since = parseTime(nextStable.since);
+        const age = since ? Math.max(0, minutesBetween(since, clock)) : 0;
+        if (age < o.keepMinutes) {
+          problem =
+            `removes ${replaced} ${stable.version}, the rollback target, ${formatMinutes(age)} after ${nextStable.color} reached 100% ` +
+            `(keep period ${formatMinutes(o.keepMinutes)}); ${keep} until the keep period has passed`;
+        }
+      }
+      if (problem) {
+        report(`${describeChange(record)} ${problem}`, resource.urn);
+      }
+    }
+  },
+};

@@ -1,0 +1,79 @@
+// Load and traffic-split measurement against a router on this machine, for the integration tests
+// and benchmarks. The load generator is `hey` (installed by the bootstrap), run as a child process
+// until stopped, so it spans a whole `pulumi up` of unknown length.
+import { spawn } from "child_process";
+import * as http from "http";
+
+export interface LoadReport {
+  requests: number;
+  requestsPerSecond: number;
+  /** Responses by HTTP status. */
+  statuses: Record<string, number>;
+  /** Requests that got no HTTP response at all (refused, reset, timeout). */
+  errors: number;
+  /** Non-2xx responses plus errors. */
+  failed: number;
+  raw: string;
+}
+
+export function parseHeyReport(raw: string): LoadReport {
+  const requestsPerSecond = Number(/Requests\/sec:\s+([\d.]+)/.exec(raw)?.[1] ?? 0);
+  const statuses: Record<string, number> = {};
+  for (const m of raw.matchAll(/\[(\d{3})\]\s+(\d+) responses/g)) statuses[m[1]] = Number(m[2]);
+  let errors = 0;
+  const errSection = raw.split("Error distribution:")[1];
+  if (errSection) for (const m of errSection.matchAll(/\[(\d+)\]\s/g)) errors += Number(m[1]);
+  const responses = Object.values(statuses).reduce((a, b) => a + b, 0);
+  const non2xx = Object.entries(statuses).filter(([s]) => !s.startsWith("2")).reduce((a, [, n]) => a + n, 0);
+  return { requests: responses + errors, requestsPerSecond, statuses, errors, failed: non2xx + errors, raw };
+}
+
+export interface RunningLoad {
+  stop(): Promise<LoadReport>;
+}
+
+/** Starts `hey` against `url` with `concurrency` workers, each capped at `perWorkerRps`. */
+export function startLoad(url: string, opts: { concurrency?: number; perWorkerRps?: number; maxSeconds?: number } = {}): RunningLoad {
+  const args = ["-z", `${opts.maxSeconds ?? 600}s`, "-c", String(opts.concurrency ?? 40), "-t", "10"];
+  if (opts.perWorkerRps) args.push("-q", String(opts.perWorkerRps));
+  const child = spawn("hey", [...args, url], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const done = new Promise<LoadReport>((resolve) => child.on("close", () => resolve(parseHeyReport(out))));
+  return {
+    async stop() {
+      // hey prints its report when interrupted.
+      child.kill("SIGINT");
+      return done;
+    },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+/** GETs `url` `n` times (16 at a time) and counts responses by X-Runbook-Color. */
+export async function measureSplit(url: string, n: number): Promise<{ blue: number; green: number; other: number }> {
+  const counts = { blue: 0, green: 0, other: 0 };
+  let next = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      http
+        .get(url, { agent }, (res) => {
+          const c = res.headers["x-runbook-color"];
+          if (res.statusCode === 200 && (c === "blue" || c === "green")) counts[c]++;
+          else counts.other++;
+          res.resume();
+          res.on("end", resolve);
+        })
+        .on("error", () => {
+          counts.other++;
+          resolve();
+        });
+    });
+  const worker = async () => {
+    while (next++ < n) await one();
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return counts;
+}
