@@ -6,16 +6,16 @@ import { readStackConfig } from "./components/config/read-config";
 import { configuredWeights } from "./components/config/stack-config";
 import * as paths from "./components/local/paths";
 import { BlueGreenService } from "./components/service/blue-green-service";
-import { AppliedState, planShift, retirementProblems } from "./components/shift/plan";
+import { AppliedSnapshot, AppliedState, planShift, retirementProblems, snapshotTrigger } from "./components/shift/plan";
 import { selectTarget } from "./components/targets/select";
 
-async function previousState(): Promise<AppliedState | undefined> {
+async function previousState(): Promise<(AppliedState & { snapshot?: AppliedSnapshot }) | undefined> {
   // Our own last outputs: the engine reads them from the state, so preview stays free of I/O.
   const self = new pulumi.StackReference(`organization/${pulumi.getProject()}/${pulumi.getStack()}`);
-  const [traffic, versions, proven] = await Promise.all(
-    ["traffic", "versions", "proven"].map((k) => self.getOutputDetails(k).then((d) => d.value)),
+  const [traffic, versions, proven, snapshot] = await Promise.all(
+    ["traffic", "versions", "proven", "snapshot"].map((k) => self.getOutputDetails(k).then((d) => d.value)),
   );
-  return traffic ? { traffic, versions, proven } : undefined;
+  return traffic ? { traffic, versions, proven, snapshot } : undefined;
 }
 
 // Validated synchronously, before anything else, so bad input fails fast with only its message.
@@ -28,10 +28,12 @@ async function main() {
   if (problems.length) throw new pulumi.RunError(`invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNothing was changed.`);
   const plan = planShift(previous, configuredWeights(config), versions);
   const target = await selectTarget({ config, plan });
+  const snapshotTriggerValue = snapshotTrigger(plan, versions, previous?.snapshot, config.backup);
   const svc = new BlueGreenService(config.service.name, {
     target,
     config,
     plan,
+    snapshotTrigger: snapshotTriggerValue,
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
     recordDirectory: path.join(paths.stateDir(), "records"),
@@ -44,7 +46,16 @@ async function main() {
     versions: svc.versions,
     proven: plan.nextProven,
     rollbackTarget: plan.nextStable ?? null,
-    change: { kind: plan.kind, towards: plan.towards ?? null, hotfix: config.hotfix },
+    change: { kind: plan.kind, towards: plan.towards ?? null, hotfix: config.hotfix, deploymentWindowOverridden: config.hotfix && plan.kind !== "rollback" && plan.kind !== "hold" },
+    snapshot: svc.snapshot
+      ? pulumi.all([svc.snapshot.snapshotId, svc.snapshot.takenAt, svc.snapshot.verified]).apply(([snapshotId, takenAt, verified]) => ({
+          trigger: snapshotTriggerValue,
+          snapshotId,
+          takenAt,
+          verified,
+        }))
+      : null,
+    gates: svc.gateResults,
   };
 }
 

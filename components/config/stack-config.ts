@@ -112,8 +112,16 @@ export const stackConfigSchema = z
     kubernetes,
     aws,
     gates: gateConfigSchema,
-    // The backup section is validated by the backup component's own schema.
-    backup: z.record(z.string(), z.unknown()).default({}),
+    backup: z
+      .object({
+        enabled: boolean().default(true),
+        /** Bump to take a fresh snapshot for the promotion under way. */
+        generation: integer(0, 1_000_000, "from 0 (bump it to take a fresh snapshot)").default(0),
+        /** A promotion step re-takes a snapshot older than this. */
+        refreshAfterMinutes: integer(1, 10_080, "from 1 to 10080 (minutes)").default(50),
+      })
+      .strict()
+      .default({}),
     notifications: z
       .object({ webhookUrl: z.string().url({ message: "must be an http(s) URL" }).optional() })
       .strict()

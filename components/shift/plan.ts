@@ -97,3 +97,31 @@ export function retirementProblems(previous: AppliedState | undefined, versions:
       `deployment-runbook:${c}.version: cannot be removed while ${c} still serves ${previous!.traffic![c]}% (after the last up); set traffic.green to ${c === "green" ? 0 : 100}, run up, then remove it`,
   );
 }
+
+/** The snapshot the last `up` recorded (a stack output). */
+export interface AppliedSnapshot {
+  trigger: string;
+  takenAt?: string;
+}
+
+/**
+ * What keys the snapshot: one snapshot per promotion (color and release), re-taken when it is older
+ * than `refreshAfterMinutes` or when `generation` is bumped; a rollback or a hold keeps the last one
+ * so it never waits for a backup.
+ */
+export function snapshotTrigger(
+  plan: ShiftPlan,
+  versions: Partial<Record<Color, string>>,
+  previous: AppliedSnapshot | undefined,
+  backup: { generation: number; refreshAfterMinutes: number },
+  now: Date = new Date(),
+): string {
+  if (!isPromotion(plan) || !plan.towards) return previous?.trigger ?? `none:g${backup.generation}`;
+  const key = `${plan.towards}:${versions[plan.towards]}:g${backup.generation}`;
+  if (previous && (previous.trigger === key || previous.trigger.startsWith(`${key}@`))) {
+    const age = previous.takenAt ? (now.getTime() - Date.parse(previous.takenAt)) / 60000 : 0;
+    if (age < backup.refreshAfterMinutes) return previous.trigger;
+    return `${key}@${now.toISOString()}`;
+  }
+  return key;
+}

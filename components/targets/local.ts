@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalEnvironment } from "../environment/local-environment";
 import * as paths from "../local/paths";
 import { LocalRouter } from "../router/local-router";
+import { LocalSnapshot } from "../backup/local-snapshot";
+import { backupsDir } from "../backup/backups-dir";
 import { BlueGreenTarget, TargetContext } from "./target";
 
 export function localTarget(ctx: TargetContext): BlueGreenTarget {
@@ -38,8 +40,18 @@ export function localTarget(ctx: TargetContext): BlueGreenTarget {
         opts,
       );
     },
-    snapshot() {
-      throw new Error("local snapshots are not available yet");
+    snapshot(name, args, opts) {
+      return new LocalSnapshot(
+        name,
+        {
+          stack,
+          service: args.service,
+          trigger: args.trigger,
+          databaseUrl: pulumi.secret(paths.postgresAdminUrl()),
+          directory: backupsDir(stack, args.service),
+        },
+        opts,
+      );
     },
     gateEndpoint() {
       return {

@@ -74,7 +74,8 @@ export class ThrowawayStack {
   }
 
   up(extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return this.run(["up", "--yes", "--skip-preview", "--non-interactive"], extraEnv);
+    // With a preview first, as users run it: policies refuse a change before anything is touched.
+    return this.run(["up", "--yes", "--non-interactive"], extraEnv);
   }
 
   preview(extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {

@@ -622,7 +622,7 @@ describe("aws target", () => {
       const root = new Root("root");
       const svc: pulumi.Resource = new BlueGreenService(
         "svc",
-        { target: target.awsTarget({ config: cfg, plan }), config: cfg, plan, project: "deployment-runbook", stack: "production", recordDirectory: "/nonexistent/records" },
+        { target: target.awsTarget({ config: cfg, plan }), config: cfg, plan, snapshotTrigger: "green:v2.0.0:g0", project: "deployment-runbook", stack: "production", recordDirectory: "/nonexistent/records" },
         { parent: root },
       );
       await settle();
@@ -634,7 +634,9 @@ describe("aws target", () => {
       assert.ok(gates.length >= 1, `a promotion must be gated; BlueGreenService created ${children.map((c) => c.type).join(", ")}`);
 
       const deps = await dependsOnNames("svc-router-listener");
-      for (const r of [...snapshots, ...gates]) assert.ok(deps.includes(r.name), `svc-router-listener must depend on ${r.name} (it depends on ${deps.join(", ")})`);
+      for (const r of snapshots) assert.ok(deps.includes(r.name), `svc-router-listener must depend on ${r.name} (it depends on ${deps.join(", ")})`);
+      // A gate is a component; the weights wait for the check resource inside it.
+      for (const g of gates) assert.ok(deps.includes(`${g.name}-check`), `svc-router-listener must depend on ${g.name}-check (it depends on ${deps.join(", ")})`);
       const start = rec.events.indexOf("start:svc-router-listener");
       assert.ok(start >= 0, "the weights were never registered");
       for (const r of [...snapshots, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {

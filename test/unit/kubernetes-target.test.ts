@@ -555,7 +555,7 @@ describe("kubernetes target", () => {
       const root = new Root("root");
       const svc: pulumi.Resource = new BlueGreenService(
         "svc",
-        { target: target.kubernetesTarget({ config: cfg, plan }), config: cfg, plan, project: "deployment-runbook", stack: "staging", recordDirectory: "/nonexistent/records" },
+        { target: target.kubernetesTarget({ config: cfg, plan }), config: cfg, plan, snapshotTrigger: "green:v2.0.0:g0", project: "deployment-runbook", stack: "staging", recordDirectory: "/nonexistent/records" },
         { parent: root },
       );
       await settle();
@@ -567,7 +567,9 @@ describe("kubernetes target", () => {
       assert.ok(gates.length >= 1, `a promotion must be gated; BlueGreenService created ${children.map((c) => c.type).join(", ")}`);
 
       const deps = await dependsOnNames("svc-router-route");
-      for (const r of [...snapshots, ...gates]) assert.ok(deps.includes(r.name), `svc-router-route must depend on ${r.name} (it depends on ${deps.join(", ")})`);
+      for (const r of snapshots) assert.ok(deps.includes(r.name), `svc-router-route must depend on ${r.name} (it depends on ${deps.join(", ")})`);
+      // A gate is a component; the weights wait for the check resource inside it.
+      for (const g of gates) assert.ok(deps.includes(`${g.name}-check`), `svc-router-route must depend on ${g.name}-check (it depends on ${deps.join(", ")})`);
       const start = rec.events.indexOf("start:svc-router-route");
       assert.ok(start >= 0, "the weights were never registered");
       for (const r of [...snapshots, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {
