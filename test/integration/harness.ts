@@ -22,15 +22,20 @@ export class ThrowawayStack {
   readonly name: string;
   private readonly dir: string;
   private readonly env: NodeJS.ProcessEnv;
+  /** The throwaway backend and PULUMI_HOME, for commands that run the wrapper themselves. */
+  readonly backendUrl: string;
+  readonly home: string;
 
   private constructor(prefix: string) {
     this.name = `test-${prefix}-${randomBytes(3).toString("hex")}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-${prefix}-`));
     fs.mkdirSync(path.join(this.dir, "backend"));
+    this.backendUrl = `file://${path.join(this.dir, "backend")}`;
+    this.home = path.join(this.dir, "home");
     this.env = {
       ...process.env,
-      PULUMI_BACKEND_URL: `file://${path.join(this.dir, "backend")}`,
-      PULUMI_HOME: path.join(this.dir, "home"),
+      PULUMI_BACKEND_URL: this.backendUrl,
+      PULUMI_HOME: this.home,
       PULUMI_STACK: this.name,
       NO_COLOR: "1",
     };

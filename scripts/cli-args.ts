@@ -1,0 +1,34 @@
+// Flag parsing for the project's commands: node's parseArgs, with errors that name the flag and
+// list the allowed ones.
+import { parseArgs } from "util";
+
+export class UsageError extends Error {}
+
+type Spec = Record<string, { type: "string" | "boolean"; description: string; choices?: readonly string[] }>;
+
+export function parseFlags<S extends Spec>(argv: string[], spec: S, usage: string): { [K in keyof S]?: S[K]["type"] extends "string" ? string : boolean } {
+  const allowed = Object.keys(spec).map((k) => `--${k}`).join(", ");
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options: Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, { type: v.type }])), strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, "")} (allowed flags: ${allowed})\nusage: ${usage}`);
+  }
+  for (const [k, v] of Object.entries(spec)) {
+    const given = values[k];
+    if (v.choices && typeof given === "string" && !v.choices.includes(given)) {
+      throw new UsageError(`--${k} ${JSON.stringify(given)} is not allowed (allowed values: ${v.choices.join(", ")})\nusage: ${usage}`);
+    }
+  }
+  return values as never;
+}
+
+/** Runs a command's main, printing usage errors (exit 2) and failures (exit 1) without a stack trace. */
+export function runMain(main: () => Promise<number>): void {
+  main()
+    .then((code) => (process.exitCode = code))
+    .catch((e) => {
+      console.error(`error: ${(e as Error).message}`);
+      process.exitCode = e instanceof UsageError ? 2 : 1;
+    });
+}

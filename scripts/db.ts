@@ -1,0 +1,64 @@
+// The runbook's database scripts for the local target:
+//   npm run db:check   -- --env <stack>                      (test_db_connection.py)
+//   npm run db:backup  -- --env <stack>                      (backup_db.sh)
+//   npm run db:restore -- --env <stack> --backup latest|<id> --yes   (restore_db.sh)
+import { inspectDatabase } from "../components/gates/checks/database-check";
+import { backupsDir } from "../components/backup/backups-dir";
+import { listSnapshots, restoreSnapshot, takeSnapshot } from "../components/backup/pg-snapshot";
+import * as paths from "../components/local/paths";
+import { serviceKey } from "../components/local/names";
+import { UsageError, parseFlags, runMain } from "./cli-args";
+import { readStack } from "./stack-info";
+
+const COMMANDS = ["check", "backup", "restore"] as const;
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (!COMMANDS.includes(command as (typeof COMMANDS)[number])) throw new UsageError(`unknown db command ${JSON.stringify(command)} (allowed: ${COMMANDS.join(", ")})`);
+  const usage = `npm run db:${command} -- --env <stack>${command === "restore" ? " --backup latest|<id> --yes" : ""}`;
+  const flags = parseFlags(
+    rest,
+    {
+      env: { type: "string", description: "stack" },
+      ...(command === "restore" ? { backup: { type: "string" as const, description: "snapshot" }, yes: { type: "boolean" as const, description: "confirm" } } : {}),
+    },
+    usage,
+  ) as { env?: string; backup?: string; yes?: boolean };
+  if (!flags.env) throw new UsageError(`--env is required\nusage: ${usage}`);
+  const stack = readStack(flags.env);
+  if (stack.config.target !== "local") throw new UsageError(`--env ${flags.env}: stack targets ${stack.config.target}; db commands run against the local target only`);
+  const url = paths.postgresAdminUrl();
+  const dir = backupsDir(flags.env, stack.config.service.name);
+
+  if (command === "check") {
+    const r = await inspectDatabase(url);
+    console.log(`✓ connected in ${r.connectMs} ms`);
+    console.log(`✓ server version ${r.serverVersion}`);
+    console.log(`${r.saturationPercent <= stack.config.gates.database.maxPoolSaturationPercent ? "✓" : "✗"} connections ${r.activeConnections}/${r.maxConnections} (${r.saturationPercent.toFixed(1)}% of the limit)`);
+    return r.saturationPercent <= stack.config.gates.database.maxPoolSaturationPercent ? 0 : 1;
+  }
+  if (command === "backup") {
+    const s = await takeSnapshot(url, dir, `${serviceKey(flags.env, stack.config.service.name)}-manual`);
+    console.log(`snapshot ${s.snapshotId}: ${s.sizeBytes} bytes, sha256 ${s.sha256.slice(0, 16)}…, ${s.durationMs} ms, verified by restore (${Object.entries(s.tables).map(([t, n]) => `${t} ${n} rows`).join(", ") || "no tables"})`);
+    return 0;
+  }
+  // restore
+  if (!flags.backup) throw new UsageError(`--backup is required (latest or a snapshot id)\nusage: ${usage}`);
+  const snapshots = listSnapshots(dir).filter((s) => s.verified);
+  const chosen = flags.backup === "latest" ? snapshots[0] : snapshots.find((s) => s.snapshotId === flags.backup);
+  if (!chosen) {
+    throw new UsageError(`--backup ${JSON.stringify(flags.backup)}: no verified snapshot by that id in ${dir} (allowed: latest, ${snapshots.slice(0, 5).map((s) => s.snapshotId).join(", ") || "none taken yet"})`);
+  }
+  if (!flags.yes) {
+    console.log(`would restore ${chosen.snapshotId} (taken ${chosen.takenAt}) over the database of stack ${flags.env}, after a safety snapshot.`);
+    console.log("nothing was changed: add --yes to restore.");
+    return 1;
+  }
+  const safety = await takeSnapshot(url, dir, `${serviceKey(flags.env, stack.config.service.name)}-before-restore`);
+  console.log(`safety snapshot ${safety.snapshotId} taken (restore it with --backup ${safety.snapshotId} --yes)`);
+  const r = await restoreSnapshot(url, chosen);
+  console.log(`restored ${chosen.snapshotId}; verified row counts: ${Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ") || "no tables"}`);
+  return 0;
+}
+
+runMain(main);

@@ -1,0 +1,34 @@
+// Reads a stack's config and outputs through the project's engine wrapper, for the commands that
+// work on a running stack (health, db:*).
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { StackConfig, nestConfig, parseStackConfig } from "../components/config/stack-config";
+import { UsageError } from "./cli-args";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function pulumi(args: string[], stack: string): string {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "pulumi.js"), ...args, "--stack", stack], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) {
+    const msg = `${r.stderr}${r.stdout}`.trim();
+    if (/no stack named/i.test(msg)) throw new UsageError(`--env ${JSON.stringify(stack)}: no such stack (list them with npm run pulumi -- stack ls)`);
+    throw new Error(`pulumi ${args[0]} for stack ${stack} failed: ${msg}`);
+  }
+  return r.stdout;
+}
+
+export interface StackInfo {
+  name: string;
+  config: StackConfig;
+  outputs: Record<string, unknown>;
+}
+
+export function readStack(stack: string): StackInfo {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(stack)) throw new UsageError(`--env ${JSON.stringify(stack)} is not a stack name (letters, digits, '.', '_' and '-')`);
+  const raw = JSON.parse(pulumi(["config", "--json", "--show-secrets"], stack)) as Record<string, { value?: string; objectValue?: unknown }>;
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) flat[k] = v.objectValue !== undefined ? JSON.stringify(v.objectValue) : String(v.value ?? "");
+  const config = parseStackConfig(nestConfig(flat));
+  const outputs = JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets"], stack) || "{}");
+  return { name: stack, config, outputs };
+}
