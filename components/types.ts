@@ -64,6 +64,11 @@ export interface ShiftPlan {
   stable?: StableRelease;
   /** The instant rollback target after this update. */
   nextStable?: StableRelease;
+  /**
+   * A color whose release this update removes (its version was deleted from config), and the
+   * proven release that replaced it, for the keep-period policy.
+   */
+  retiring?: { color: Color; version: string; replacedBy?: StableRelease };
 }
 
 /** The outputs every target's environment exposes. */

@@ -34,6 +34,8 @@ export interface ShiftPlan {
   towards?: Color;
   stable?: StableRelease;
   nextStable?: StableRelease;
+  /** A color whose release this update removes, and the proven release that replaced it. */
+  retiring?: { color: Color; version: string; replacedBy?: StableRelease };
 }
 
 /** A snapshot as the record states it; each field may be unknown while previewing. */

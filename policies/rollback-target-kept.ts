@@ -34,7 +34,14 @@ export const rollbackTargetKept: StackValidationPolicy = {
   validateStack: (args, report) => {
     const o = options<RollbackTargetKeptOptions>(args, rollbackTargetKeptSchema);
     for (const { resource, record } of recordsIn(args.resources)) {
-      const { kind, towards, next, stable, nextStable } = record.plan;
+      const { kind, towards, next, stable, nextStable, retiring } = record.plan;
+      // Retiring a color (its version removed from config) is judged in any kind of update but a
+      // rollback: the replacement must have served 100% for the keep period.
+      if (retiring && kind !== "rollback") {
+        const problem = retirementProblem(retiring, o);
+        if (problem) report(`${describeChange(record)} ${problem}`, resource.urn);
+        continue;
+      }
       if (neverBlocked(kind) || !stable || stable.color === towards) continue;
       const replaced = stable.color;
       if (environmentsOf(args.resources, record, replaced).length > 0) continue;
@@ -63,3 +70,20 @@ export const rollbackTargetKept: StackValidationPolicy = {
     }
   },
 };
+
+function retirementProblem(retiring: NonNullable<ReturnType<typeof recordsIn>[number]["record"]["plan"]["retiring"]>, o: RollbackTargetKeptOptions): string | undefined {
+  const keep = `keep \`${CONFIG_NAMESPACE}:${retiring.color}.version\` set to ${retiring.version}`;
+  const by = retiring.replacedBy;
+  if (!by || !by.since) {
+    return `removes ${retiring.color} ${retiring.version}, the rollback target, before the other color has served 100%; ${keep} until it has for ${formatMinutes(o.keepMinutes)}`;
+  }
+  const clock = policyClock(o.now);
+  if ("problem" in clock) return clock.problem;
+  const since = parseTime(by.since);
+  const age = since ? Math.max(0, minutesBetween(since, clock)) : 0;
+  if (age >= o.keepMinutes) return undefined;
+  return (
+    `removes ${retiring.color} ${retiring.version}, the rollback target, ${formatMinutes(age)} after ${by.color} ${by.version} reached 100% ` +
+    `(keep period ${formatMinutes(o.keepMinutes)}); ${keep} until the keep period has passed`
+  );
+}

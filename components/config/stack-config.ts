@@ -129,14 +129,18 @@ export const stackConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    // Cross-field rules only judge fields that are valid on their own: one message per mistake.
+    const green = c.traffic?.green;
+    if (!Number.isInteger(green) || green < 0 || green > 100) return;
     if (!c.blue.version && !c.green.version) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["blue", "version"], message: "is required (at least one color must run a release)" });
+      return;
     }
-    if (c.traffic.green > 0 && !c.green.version) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["green", "version"], message: `is required when traffic.green is ${c.traffic.green} (above 0)` });
+    if (green > 0 && !c.green.version) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["green", "version"], message: `is required when traffic.green is ${green} (above 0)` });
     }
-    if (c.traffic.green < 100 && !c.blue.version) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["blue", "version"], message: `is required when traffic.green is ${c.traffic.green} (blue serves the rest)` });
+    if (green < 100 && !c.blue.version) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["blue", "version"], message: `is required when traffic.green is ${green} (blue serves the rest)` });
     }
     if (c.target === "local" && c.local.basePort + 200 > 65535) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["local", "basePort"], message: "must leave room for 200 instance ports (at most 65335)" });

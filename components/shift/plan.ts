@@ -49,9 +49,20 @@ export function planShift(
   }
   if (kind === "rollback" && towards) delete nextProven[otherColor(towards)];
 
+  const retiringColor = COLORS.find((c) => previousVersions[c] && !versions[c]);
+  const replacement = retiringColor ? otherColor(retiringColor) : undefined;
+  const retiring = retiringColor
+    ? {
+        color: retiringColor,
+        version: previousVersions[retiringColor]!,
+        replacedBy: replacement && nextProven[replacement] ? { color: replacement, ...nextProven[replacement]! } : undefined,
+      }
+    : undefined;
+
   return {
     kind,
     previous: prevTraffic,
+    retiring,
     next,
     towards,
     previousVersions,

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { planShift, AppliedState } from "../../components/shift/plan";
+import { planShift, AppliedState, retirementProblems, snapshotTrigger } from "../../components/shift/plan";
 
 const T0 = "2026-11-25T10:00:00.000Z";
 const T1 = "2026-11-25T11:00:00.000Z";
@@ -59,5 +59,53 @@ describe("planShift", () => {
     const p = planShift(afterV1, { blue: 100, green: 0 }, { blue: "v1.1.0" });
     assert.equal(p.kind, "rolling");
     assert.equal(p.towards, "blue");
+  });
+
+  it("removing a color's version marks it retiring, replaced by the proven color", () => {
+    const prev: AppliedState = {
+      traffic: { blue: 0, green: 100 },
+      versions: { blue: "v1.0.0", green: "v2.0.0" },
+      proven: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
+    };
+    const p = planShift(prev, { blue: 0, green: 100 }, { green: "v2.0.0" });
+    assert.equal(p.kind, "hold");
+    assert.deepEqual(p.retiring, { color: "blue", version: "v1.0.0", replacedBy: { color: "green", version: "v2.0.0", since: T1 } });
+  });
+
+  it("refuses to retire a color that still serves traffic", () => {
+    assert.deepEqual(retirementProblems({ traffic: { blue: 50, green: 50 } }, { green: "v2.0.0" }), [
+      "deployment-runbook:blue.version: cannot be removed while blue still serves 50% (after the last up); set traffic.green to 100, run up, then remove it",
+    ]);
+    assert.deepEqual(retirementProblems({ traffic: { blue: 0, green: 100 } }, { green: "v2.0.0" }), []);
+  });
+});
+
+describe("snapshotTrigger", () => {
+  const promote = planShift(
+    { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.0.0", green: "v2.0.0" }, proven: { blue: { version: "v1.0.0", since: T0 } } },
+    { blue: 90, green: 10 },
+    { blue: "v1.0.0", green: "v2.0.0" },
+  );
+  const backup = { generation: 0, refreshAfterMinutes: 50 };
+  const now = new Date("2026-11-25T12:00:00Z");
+
+  it("keys one snapshot per promotion and reuses it while fresh", () => {
+    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, undefined, backup, now), "green:v2.0.0:g0");
+    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:30:00Z" }, backup, now), "green:v2.0.0:g0");
+  });
+
+  it("re-takes a stale snapshot and follows a bumped generation", () => {
+    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:00:00Z" }, backup, now), "green:v2.0.0:g0@2026-11-25T12:00:00.000Z");
+    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:59:00Z" }, { ...backup, generation: 1 }, now), "green:v2.0.0:g1");
+  });
+
+  it("a rollback keeps the last snapshot: it never waits for a backup", () => {
+    const rollback = planShift(
+      { traffic: { blue: 90, green: 10 }, versions: { blue: "v1.0.0", green: "v2.0.0" }, proven: { blue: { version: "v1.0.0", since: T0 } } },
+      { blue: 100, green: 0 },
+      { blue: "v1.0.0", green: "v2.0.0" },
+    );
+    assert.equal(rollback.kind, "rollback");
+    assert.equal(snapshotTrigger(rollback, {}, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T08:00:00Z" }, backup, now), "green:v2.0.0:g0");
   });
 });

@@ -75,3 +75,43 @@ describe("rollback-target-kept", () => {
     assert.deepEqual(await checkStack(rollbackTargetKept, stack, { now: THURSDAY }), []);
   });
 });
+
+describe("rollback-target-kept: retiring a color", () => {
+  const T100 = "2026-11-25T12:00:00.000Z";
+  const stackWith = (retiring: unknown, now: string) => {
+    const props = {
+      runbook: "deployment-record",
+      project: "deployment-runbook",
+      stack: "prod",
+      service: "app",
+      target: "local",
+      plan: { kind: "hold", next: { blue: 0, green: 100 }, retiring },
+      versions: { green: "v2.0.0" },
+      hotfix: false,
+      maintenance: false,
+      gates: [],
+      sensitiveConfig: [],
+    };
+    const reports: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (rollbackTargetKept.validateStack as any)(
+      {
+        resources: [{ type: "pulumi-nodejs:dynamic:Resource", name: "app-record", urn: "urn:record", props, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined }],
+        getConfig: () => ({ keepMinutes: 30, now }),
+      },
+      (m: string) => reports.push(m),
+    );
+    return reports;
+  };
+  const retiring = { color: "blue", version: "v1.0.0", replacedBy: { color: "green", version: "v2.0.0", since: T100 } };
+
+  it("refuses removing the rollback target 10 minutes after the replacement reached 100%", () => {
+    assert.deepEqual(stackWith(retiring, "2026-11-25T12:10:00.000Z"), [
+      "hold of app removes blue v1.0.0, the rollback target, 10 minutes after green v2.0.0 reached 100% (keep period 30 minutes); keep `deployment-runbook:blue.version` set to v1.0.0 until the keep period has passed",
+    ]);
+  });
+
+  it("allows it once the keep period has passed", () => {
+    assert.deepEqual(stackWith(retiring, "2026-11-25T12:31:00.000Z"), []);
+  });
+});
