@@ -8,7 +8,8 @@ bash scripts/bootstrap-local.sh
 engine_bin=$(node -e 'process.stdout.write(require("./scripts/engine-env").ensureEngine(process.cwd()) || "")')
 [ -n "$engine_bin" ] && export RUNBOOK_ENGINE_BIN="$engine_bin"
 node node_modules/typescript/bin/tsc -p tsconfig.json && date > bin/.build-stamp
-node node_modules/eslint/bin/eslint.js . >/dev/null || { echo "lint failed: run npm run lint" >&2; exit 1; }
+export RUNBOOK_PREBUILT=1
+node node_modules/eslint/bin/eslint.js . || { echo "lint failed (npm run lint)" >&2; exit 1; }
 
 # Unit tests (Pulumi mocks) run one file per worker process so mocks never leak between files;
 # integration tests share one machine's services and run one at a time.

@@ -51,9 +51,13 @@ export class ThrowawayStack {
 
   /** Runs `npm run pulumi -- <args>` (the project wrapper) for this stack. */
   run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    return this.spawnNode([path.join(ROOT, "scripts", "pulumi.js"), ...args, "--stack", this.name], extraEnv);
+  }
+
+  private spawnNode(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<RunResult> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(ROOT, "scripts", "pulumi.js"), ...args, "--stack", this.name], {
+      const child = spawn(process.execPath, args, {
         cwd: ROOT,
         env: { ...this.env, ...extraEnv },
         stdio: ["ignore", "pipe", "pipe"],
@@ -65,6 +69,11 @@ export class ThrowawayStack {
       child.on("error", reject);
       child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - started }));
     });
+  }
+
+  /** Runs one of the project's commands (`health`, `db`) for this stack: `npm run <command> -- … --env <stack>`. */
+  script(command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    return this.spawnNode([path.join(ROOT, "scripts", "run-built.js"), command, ...args, "--env", this.name], extraEnv);
   }
 
   /** Runs and throws with the engine's output when the command fails. */

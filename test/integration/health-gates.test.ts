@@ -2,27 +2,14 @@
 // Redis: a good release passes and moves traffic; each kind of bad release is stopped by the gate
 // with traffic unchanged and the failed check named; a rollback is never gated.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
-import * as path from "path";
-import { ROOT, RunResult, ThrowawayStack } from "./harness";
+import { RunResult, ThrowawayStack } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
 
 const ROUTER_PORT = 18880;
 const BASE_PORT = 20800;
 
 function health(stack: ThrowawayStack, args: string[]): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "run-built.js"), "health", "--env", stack.name, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, PULUMI_BACKEND_URL: stack.backendUrl, PULUMI_HOME: stack.home },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - started }));
-  });
+  return stack.script("health", args);
 }
 
 describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function () {

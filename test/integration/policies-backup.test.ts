@@ -2,14 +2,12 @@
 // restore: Friday promotions refused (and allowed as a hotfix), rollbacks never blocked, snapshot
 // age at 59 and 61 minutes, preview reporting the same, and db:backup / db:restore.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
-import * as path from "path";
 import axios from "axios";
 import { Client } from "pg";
 import { Supervisor } from "../../components/local/supervisor";
 import { serviceKey } from "../../components/local/names";
 import * as paths from "../../components/local/paths";
-import { ROOT, RunResult, ThrowawayStack } from "./harness";
+import { RunResult, ThrowawayStack } from "./harness";
 import { POLICY_ENV, WEDNESDAY_NOON, writePolicyConfig } from "./policy-clock";
 
 const ROUTER_PORT = 18980;
@@ -18,18 +16,7 @@ const FRIDAY_16_BERLIN = "2026-11-27T15:00:00Z";
 const friday = { RUNBOOK_POLICY_CONFIG: writePolicyConfig({ "deployment-window": { timeZone: "Europe/Berlin", now: FRIDAY_16_BERLIN } }) };
 
 function db(stack: ThrowawayStack, args: string[]): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "run-built.js"), "db", ...args, "--env", stack.name], {
-      cwd: ROOT,
-      env: { ...process.env, PULUMI_BACKEND_URL: stack.backendUrl, PULUMI_HOME: stack.home },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - started }));
-  });
+  return stack.script("db", args);
 }
 
 async function itemCount(): Promise<number> {
