@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PKG } from "../types";
+import { triggerSlug } from "./snapshot-name";
 
 /** Tag holding the time the snapshot was taken (RDS snapshots have no creation-time output). */
 export const TAKEN_AT_TAG = "runbook:taken-at";
@@ -19,29 +20,17 @@ export interface AwsSnapshotArgs {
   now?: Date;
 }
 
-/** A trigger as RDS identifier characters: letters, digits, single hyphens. */
-export function triggerSlug(trigger: string): string {
-  const slug = trigger
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40)
-    .replace(/-+$/, "");
-  if (!slug) throw new Error(`AwsSnapshot: trigger must contain a letter or digit (got ${JSON.stringify(trigger)})`);
-  return slug;
-}
-
 /**
  * `<service>-<trigger>-<yyyymmddhhmmss>`: the time makes it unique, because retained snapshots
  * stay in the account and a release may be promoted twice.
  */
 export function snapshotIdentifier(service: string, trigger: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:T]/g, "").slice(0, 14);
-  return `${service}-${triggerSlug(trigger)}-${stamp}`;
+  return `${service}-${triggerSlug("AwsSnapshot", trigger)}-${stamp}`;
 }
 
 export function validateAwsSnapshotArgs(a: AwsSnapshotArgs): void {
-  triggerSlug(a.trigger);
+  triggerSlug("AwsSnapshot", a.trigger);
   const db = a.dbInstanceIdentifier ?? "runbook-db";
   if (!/^[a-zA-Z](?:-?[a-zA-Z0-9])*$/.test(db) || db.length > 63) {
     throw new Error(`AwsSnapshot: dbInstanceIdentifier must be an RDS identifier (a letter, then letters, digits and single hyphens; got ${JSON.stringify(db)})`);
@@ -70,7 +59,7 @@ export class AwsSnapshot extends pulumi.ComponentResource {
     // The identifier and the taken-at tag are computed from the time of the update that creates the
     // snapshot; ignoreChanges keeps both from the creation on, so later updates do not replace it.
     this.snapshot = new aws.rds.Snapshot(
-      `${name}-${triggerSlug(args.trigger)}`,
+      `${name}-${triggerSlug("AwsSnapshot", args.trigger)}`,
       {
         dbInstanceIdentifier: args.dbInstanceIdentifier ?? "runbook-db",
         dbSnapshotIdentifier: snapshotIdentifier(args.service, args.trigger, now),

@@ -3,6 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PKG } from "../types";
+import { triggerSlug } from "./snapshot-name";
 
 export interface KubernetesSnapshotArgs {
   /** Service name (`service.name`), a label on the snapshot. */
@@ -17,20 +18,8 @@ export interface KubernetesSnapshotArgs {
   namespace?: string;
 }
 
-/** A trigger as a DNS-label-safe slug, part of the snapshot's resource name. */
-export function triggerSlug(trigger: string): string {
-  const slug = trigger
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40)
-    .replace(/-+$/, "");
-  if (!slug) throw new Error(`KubernetesSnapshot: trigger must contain a letter or digit (got ${JSON.stringify(trigger)})`);
-  return slug;
-}
-
 export function validateKubernetesSnapshotArgs(a: KubernetesSnapshotArgs): void {
-  triggerSlug(a.trigger);
+  triggerSlug("KubernetesSnapshot", a.trigger);
   for (const k of ["claimName", "snapshotClass"] as const) {
     const v = a[k];
     if (v !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(v)) {
@@ -58,7 +47,7 @@ export class KubernetesSnapshot extends pulumi.ComponentResource {
     // retainOnDelete, so a protected snapshot would fail the next promotion ("unable to delete
     // resource ... as it is currently marked for protection") the moment its trigger changes.
     this.volumeSnapshot = new k8s.apiextensions.CustomResource(
-      `${name}-${triggerSlug(args.trigger)}`,
+      `${name}-${triggerSlug("KubernetesSnapshot", args.trigger)}`,
       {
         apiVersion: "snapshot.storage.k8s.io/v1",
         kind: "VolumeSnapshot",

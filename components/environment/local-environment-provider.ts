@@ -23,6 +23,8 @@ export interface LocalEnvironmentState {
   redisUrl?: string;
   workMs: number;
   startTimeoutSeconds: number;
+  /** Wait for /readyz (a serving color) or only for the process to answer (an idle color). */
+  waitForReady: boolean;
   supervisorConfig: string;
   logsDir: string;
   prometheusTargetsDir: string;
@@ -67,7 +69,7 @@ function tail(file: string, lines = 5): string {
 async function waitReady(sup: Supervisor, s: LocalEnvironmentState, index: number, port: number): Promise<void> {
   const program = instanceProgram(s.stack, s.service, s.color, index);
   await waitFor(
-    `${s.color} ${s.version} instance ${index} (127.0.0.1:${port}) did not become ready`,
+    `${s.color} ${s.version} instance ${index} (127.0.0.1:${port}) did not become ${s.waitForReady === false ? "reachable" : "ready"}`,
     s.startTimeoutSeconds,
     async () => {
       const st = await sup.status(program);
@@ -75,7 +77,8 @@ async function waitReady(sup: Supervisor, s: LocalEnvironmentState, index: numbe
         throw new Error(`stop waiting: ${st.state}`);
       }
       const r = await probeHttp(`http://127.0.0.1:${port}/readyz`);
-      return r.status === 200 && r.headers["x-runbook-version"] === s.version ? true : undefined;
+      if (r.headers["x-runbook-version"] !== s.version) return undefined;
+      return r.status === 200 || s.waitForReady === false ? true : undefined;
     },
     async () => {
       const st = await sup.status(program).catch(() => ({ state: "UNKNOWN" }));

@@ -23,6 +23,11 @@ export interface LocalEnvironmentArgs {
   databaseUrl?: pulumi.Input<string>;
   /** Redis URL the instances use. Defaults to none. */
   redisUrl?: string;
+  /**
+   * Wait for each replaced instance to be ready (/readyz) before the next, as a color that serves
+   * traffic must; otherwise only for it to start answering. Defaults to true.
+   */
+  waitForReady?: boolean;
   /** How long one instance may take to become ready. Defaults to 30. */
   startTimeoutSeconds?: number;
   /** The service entry point. Defaults to the bundled sample service. */
@@ -73,6 +78,7 @@ export class LocalEnvironment extends pulumi.ComponentResource {
         redisUrl: args.redisUrl,
         workMs: args.workMs ?? 5,
         startTimeoutSeconds: args.startTimeoutSeconds ?? 30,
+        waitForReady: args.waitForReady ?? true,
         supervisorConfig: paths.supervisorConfig(),
         logsDir: paths.logsDir(),
         prometheusTargetsDir: paths.prometheusTargetsDir(),

@@ -57,7 +57,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
       if (!c.version) continue;
       environments[color] = target.environment(
         `${name}-${color}`,
-        { service, color, release: { version: c.version, replicas: c.replicas, env: c.env } },
+        { service, color, release: { version: c.version, replicas: c.replicas, env: c.env }, serving: (plan.previous?.[color] ?? 0) > 0 },
         { parent: this },
       );
     }

@@ -21,6 +21,7 @@ export function localTarget(ctx: TargetContext): BlueGreenTarget {
           service: args.service,
           color: args.color,
           release: args.release,
+          waitForReady: args.serving ?? true,
           basePort: config.local.basePort,
           workMs: config.local.workMs,
           databaseUrl: pulumi.secret(paths.postgresAdminUrl()),

@@ -13,6 +13,12 @@ export interface TargetEnvironmentArgs {
   service: string;
   color: Color;
   release: Release;
+  /**
+   * Whether the color serves traffic now (after the last up). A serving color's instances are
+   * replaced one at a time, each ready before the next; an idle color only has to start, and the
+   * health gate judges it before it gets any traffic. Defaults to true.
+   */
+  serving?: boolean;
 }
 
 export interface TargetRouterArgs {

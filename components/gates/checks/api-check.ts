@@ -26,6 +26,12 @@ export async function apiCheck(s: GateSubject): Promise<CheckResult> {
     problems.push(`body ${c.expectField} is ${JSON.stringify(body[c.expectField])}, expected "${c.expectValue}"${checks}`);
   }
   if (ms > c.latencyBudgetMs) problems.push(`took ${ms} ms, budget ${c.latencyBudgetMs} ms`);
+  // Ready too: an idle color is only required to start, so the gate is where readiness is judged.
+  const ready = await axios
+    .get(`${s.routerUrl}/readyz`, { headers: { [COLOR_HEADER]: s.color }, timeout: 2000, validateStatus: () => true, proxy: false })
+    .then((r) => r.status)
+    .catch(() => 0);
+  if (ready !== 200) problems.push(`GET /readyz answered ${ready || "nothing"}, expected 200`);
   const details = [`GET ${url} with ${"X-Runbook-Color"}: ${s.color} -> ${res.status} in ${ms} ms`, `body: ${JSON.stringify(res.data).slice(0, 300)}`];
   return problems.length
     ? fail("api", `GET ${c.path} (${s.color}): ${problems.join("; ")}`, details)
