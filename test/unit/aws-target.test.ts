@@ -7,39 +7,17 @@
 // The flow is driven the way BlueGreenService drives a target: environments, the snapshot, a gate,
 // then the router with dependsOn [snapshot, gate]. Traffic at 0, 10, 50 and 100.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../components/config/stack-config";
 import type * as TargetModule from "../../components/targets/aws";
 import type * as RouterModule from "../../components/router/aws-router";
 import type * as EnvironmentModule from "../../components/environment/aws-environment";
 import type * as SnapshotModule from "../../components/backup/aws-snapshot";
-import type { EnvironmentResource, GateEndpoint, SnapshotResource } from "../../components/targets/target";
-import type { Color, ShiftPlan, Weights } from "../../components/types";
+import type { GateEndpoint } from "../../components/targets/target";
+import type { Color, ShiftPlan } from "../../components/types";
+import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
 
-// ---- mocks that record ------------------------------------------------------------------------
-
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  custom: boolean;
-}
-interface Constructed {
-  type: string;
-  name: string;
-  opts: pulumi.ResourceOptions;
-  resource: pulumi.Resource;
-}
-
-const rec = {
-  registered: [] as Registered[],
-  constructed: [] as Constructed[],
-  /** "start:<name>" when the engine gets a registration, "done:<name>" when it completes. */
-  events: [] as string[],
-  unmockedCalls: [] as string[],
-};
+// ---- mocks that record (test/unit/helpers/mock-recorder.ts) ----------------------------------
 
 const T = {
   lb: "aws:lb/loadBalancer:LoadBalancer",
@@ -56,110 +34,27 @@ const T = {
   gate: "runbook:test:Gate",
 };
 
-/** Resource types whose registration the mocks make slow, to show what waits for them. */
-const SLOW_TYPES = new Set([T.snapshot, T.gate, T.rule]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const arn = (name: string) => `arn:aws:mock:eu-west-1:123456789012:${name}`;
 
-const mocks: pulumi.runtime.Mocks = {
-  async newResource(args) {
-    rec.events.push(`start:${args.name}`);
-    rec.registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false });
-    if (SLOW_TYPES.has(args.type)) await sleep(40);
-    const state: Record<string, unknown> = {
-      ...args.inputs,
-      arn: `arn:aws:mock:eu-west-1:123456789012:${args.name}`,
-      name: args.inputs.name ?? `${args.name}-1234567`,
-      region: args.inputs.region ?? "eu-west-1",
-    };
+const recorder = createRecorder({
+  target: "aws",
+  slowTypes: new Set([T.snapshot, T.gate, T.rule]),
+  // What AWS computes and the code reads back: ARNs, generated names, the load balancer's DNS name
+  // and the ARN suffixes that are CloudWatch dimensions, and a snapshot's status.
+  decorate(args, state) {
+    state.arn = arn(args.name);
+    state.name = args.inputs.name ?? `${args.name}-1234567`;
+    state.region = args.inputs.region ?? "eu-west-1";
     if (args.type === T.lb) {
       state.arnSuffix = `app/${args.name}/0123456789abcdef`;
       state.dnsName = `${args.name}-123456.eu-west-1.elb.amazonaws.com`;
     }
     if (args.type === T.tg) state.arnSuffix = `targetgroup/${args.name}/00112233aabbccdd`;
     if (args.type === T.snapshot) state.status = "available";
-    rec.events.push(`done:${args.name}`);
-    return { id: `${args.name}-id`, state };
   },
-  call(args) {
-    rec.unmockedCalls.push(args.token);
-    throw new Error(`unmocked call ${args.token}: the aws target must not invoke provider functions`);
-  },
-};
-
-const recordOptions: pulumi.ResourceTransformation = (a) => {
-  rec.constructed.push({ type: a.type, name: a.name, opts: a.opts, resource: a.resource });
-  return undefined;
-};
-
-class Root extends pulumi.ComponentResource {
-  constructor(name: string) {
-    super("runbook:test:Root", name, {}, { transformations: [recordOptions] });
-  }
-}
-
-/** Stands in for a health gate: a resource the router must wait for. */
-class Gate extends pulumi.CustomResource {
-  constructor(name: string, opts: pulumi.CustomResourceOptions) {
-    super("runbook:test:Gate", name, {}, opts);
-  }
-}
-
-function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => resolve(v)));
-}
-
-/** Waits until every constructed resource is registered with the (mock) engine. */
-async function settle(): Promise<void> {
-  await Promise.all(rec.constructed.map((c) => valueOf(c.resource.urn)));
-}
-
-function reset(): void {
-  rec.registered = [];
-  rec.constructed = [];
-  rec.events = [];
-  rec.unmockedCalls = [];
-}
-
-const customs = () => rec.registered.filter((r) => r.custom).map((r) => `${r.type}::${r.name}`).sort();
-const components = () => rec.registered.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort();
-function one(type: string, name: string): Registered {
-  const found = rec.registered.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected one ${type} ${name}, found ${found.length} among\n  ${customs().join("\n  ")}`);
-  return found[0];
-}
-function optionsOf(name: string): pulumi.ResourceOptions {
-  const found = rec.constructed.filter((c) => c.name === name);
-  assert.equal(found.length, 1, `expected one constructed ${name}`);
-  return found[0].opts;
-}
-function nameOf(r: pulumi.Resource): string {
-  const found = rec.constructed.find((c) => c.resource === r);
-  assert.ok(found, "dependsOn names a resource this test did not construct");
-  return found.name;
-}
-async function dependsOnNames(name: string): Promise<string[]> {
-  const d = optionsOf(name).dependsOn;
-  const list = d === undefined ? [] : await valueOf(pulumi.output(d as pulumi.Input<pulumi.Input<pulumi.Resource>[]>));
-  return (Array.isArray(list) ? list : [list]).map((r) => nameOf(r as pulumi.Resource)).sort();
-}
-const arn = (name: string) => `arn:aws:mock:eu-west-1:123456789012:${name}`;
-
-/** Every recorded resource below `r` in the parent tree. */
-function descendantsOf(r: pulumi.Resource): Constructed[] {
-  const below = (p: pulumi.Resource): Constructed[] =>
-    rec.constructed.filter((c) => c.opts.parent === p).flatMap((c) => [c, ...below(c.resource)]);
-  return below(r);
-}
-
-/** An example stack file of stacks/, as the engine hands it to the program. */
-function exampleStack(file: string): ConfigModule.StackConfig {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const yaml: { load(text: string): unknown } = require("js-yaml"); // a dependency of @pulumi/pulumi
-  const doc = yaml.load(fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "stacks", file), "utf8")) as { config: Record<string, unknown> };
-  const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc.config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-  return config.parseStackConfig(config.nestConfig(flat));
-}
+});
+const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
+const { driveTarget, assertSnapshotAfterPreviews, assertWeightsAfterSnapshotAndGate, assertPromotionOrder } = recorder;
 
 // ---- the code under test, loaded after setMocks -------------------------------------------------
 
@@ -188,12 +83,6 @@ function stackConfig(c: Case, awsConfig: Record<string, unknown> = {}): ConfigMo
   });
 }
 
-/** The targets read only `next` and `towards` of the plan. */
-function planFor(next: Weights, towards?: Color): ShiftPlan {
-  const p: Pick<ShiftPlan, "kind" | "next" | "towards"> = { kind: "promote", next, towards };
-  return p as ShiftPlan;
-}
-
 /** Drives the target the way BlueGreenService does, under a root that records options. */
 async function deploy(c: Case, awsConfig: Record<string, unknown> = {}) {
   return deployConfig(stackConfig(c, awsConfig));
@@ -201,45 +90,16 @@ async function deploy(c: Case, awsConfig: Record<string, unknown> = {}) {
 
 async function deployConfig(cfg: ConfigModule.StackConfig) {
   const weights = config.configuredWeights(cfg);
-  const service = cfg.service.name;
   const t = target.awsTarget({ config: cfg, plan: planFor(weights, "green") });
-  const root = new Root("root");
-  const environments: Partial<Record<Color, EnvironmentResource>> = {};
-  for (const color of ["blue", "green"] as const) {
-    const r = cfg[color];
-    if (!r.version) continue;
-    environments[color] = t.environment(`svc-${color}`, { service, color, release: { version: r.version, replicas: r.replicas, env: r.env } }, { parent: root });
-  }
-  let snapshot: SnapshotResource | undefined;
-  let reachable: pulumi.Resource[] | undefined;
+  // The gate asks for its endpoint where BlueGreenService does: once every color is reachable.
   let gateEndpoint: GateEndpoint | undefined;
-  const r = t.router(
-    "svc-router",
-    {
-      service,
-      weights,
-      environments,
-      // As BlueGreenService does: snapshot, then gate, once every color is reachable by header.
-      beforeWeights: (ready) => {
-        reachable = ready;
-        gateEndpoint = t.gateEndpoint(service);
-        snapshot = t.snapshot("svc-snapshot", { service, trigger: "green v1.5.0" }, { parent: root, dependsOn: ready });
-        return [snapshot, new Gate("svc-gate", { parent: root, dependsOn: [...ready, snapshot] })];
-      },
-    },
-    { parent: root },
-  );
-  await settle();
-  assert.ok(snapshot && reachable && gateEndpoint, "the router never called beforeWeights");
+  const driven = await driveTarget(t, cfg, weights, () => (gateEndpoint = t.gateEndpoint(cfg.service.name)));
+  assert.ok(gateEndpoint, "the router never called beforeWeights");
   return {
+    ...driven,
     target: t,
-    router: r,
-    snapshot,
-    reachable,
     gateUrl: await valueOf(pulumi.output(gateEndpoint.baseUrl)),
     gateMetrics: gateEndpoint.metrics,
-    url: await valueOf(r.url),
-    weights: await valueOf(r.weights),
   };
 }
 
@@ -371,21 +231,12 @@ describe("aws target", () => {
 
       it(`${label}: the snapshot and gate wait until every color is reachable by header`, async () => {
         const { reachable } = await deploy(c);
-        assert.deepEqual(reachable.map(nameOf).sort(), c.colors.map((col) => `svc-${col}`));
-        for (const col of c.colors) {
-          assert.ok(
-            rec.events.indexOf("start:svc-snapshot-green-v1-5-0") > rec.events.indexOf(`done:svc-${col}-preview`),
-            `snapshot taken before ${col} was reachable by header: ${rec.events.join(", ")}`,
-          );
-        }
+        assertSnapshotAfterPreviews(reachable, c.colors);
       });
 
       it(`${label}: the weights wait for the snapshot and the gate`, async () => {
         await deploy(c);
-        assert.deepEqual(await dependsOnNames("svc-router-listener"), ["svc-gate", "svc-snapshot"]);
-        const start = rec.events.indexOf("start:svc-router-listener");
-        assert.ok(start > rec.events.indexOf("done:svc-gate"), `listener registered before the gate finished: ${rec.events.join(", ")}`);
-        assert.ok(start > rec.events.indexOf("done:svc-snapshot-green-v1-5-0"), `listener registered before the snapshot finished: ${rec.events.join(", ")}`);
+        await assertWeightsAfterSnapshotAndGate("svc-router-listener", "listener");
       });
     }
   });
@@ -604,51 +455,18 @@ describe("aws target", () => {
   });
 
   // The whole program's order, through BlueGreenService: the snapshot, then the gates, then the
-  // weights. The mocks cannot see dependsOn, so the recorded options of the resource that moves
-  // traffic name what it waits for, and the registration order shows that it really waited.
+  // weights (see assertPromotionOrder in helpers/mock-recorder.ts).
   describe("BlueGreenService on the aws target", () => {
     it("takes the snapshot, then runs the gates, then moves the weights (green 0% -> 10%)", async () => {
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { BlueGreenService } = require("../../components/service/blue-green-service");
-      const { planShift } = require("../../components/shift/plan");
-      /* eslint-enable @typescript-eslint/no-require-imports */
       const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
-      const plan: ShiftPlan = planShift(
-        { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.4.0" }, proven: { blue: { version: "v1.4.0", since: "2025-01-01T00:00:00Z" } } },
-        { blue: 90, green: 10 },
-        { blue: "v1.4.0", green: "v1.5.0" },
-      );
-      assert.equal(plan.kind, "promote");
-      const root = new Root("root");
-      const svc: pulumi.Resource = new BlueGreenService(
-        "svc",
-        { target: target.awsTarget({ config: cfg, plan }), config: cfg, plan, snapshotTrigger: "green:v2.0.0:g0", project: "deployment-runbook", stack: "production", recordDirectory: "/nonexistent/records" },
-        { parent: root },
-      );
-      await settle();
-
-      const children = rec.constructed.filter((c) => c.opts.parent === svc);
-      const snapshots = children.filter((c) => c.type === "runbook:backup:AwsSnapshot");
-      const gates = children.filter((c) => /^runbook:gates?:/.test(c.type));
-      assert.equal(snapshots.length, 1, `BlueGreenService must take one snapshot before moving traffic; it created ${children.map((c) => c.type).join(", ")}`);
-      assert.ok(gates.length >= 1, `a promotion must be gated; BlueGreenService created ${children.map((c) => c.type).join(", ")}`);
-
-      const deps = await dependsOnNames("svc-router-listener");
-      for (const r of snapshots) assert.ok(deps.includes(r.name), `svc-router-listener must depend on ${r.name} (it depends on ${deps.join(", ")})`);
-      // A gate is a component; the weights wait for the check resource inside it.
-      for (const g of gates) assert.ok(deps.includes(`${g.name}-check`), `svc-router-listener must depend on ${g.name}-check (it depends on ${deps.join(", ")})`);
-      const start = rec.events.indexOf("start:svc-router-listener");
-      assert.ok(start >= 0, "the weights were never registered");
-      for (const r of [...snapshots, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {
-        const done = rec.events.indexOf(`done:${r.name}`);
-        assert.ok(done >= 0 && done < start, `svc-router-listener registered before ${r.name} finished: ${rec.events.join(", ")}`);
-      }
+      const makeTarget = (plan: ShiftPlan) => target.awsTarget({ config: cfg, plan });
+      await assertPromotionOrder({ cfg, stack: "production", makeTarget, snapshotType: "runbook:backup:AwsSnapshot", weightsResource: "svc-router-listener" });
     });
   });
 
   describe("example stack", () => {
     it("stacks/Pulumi.production.yaml is valid and deploys under mocks", async () => {
-      const cfg = exampleStack("Pulumi.production.yaml");
+      const cfg = exampleStack(config, "Pulumi.production.yaml");
       assert.equal(cfg.target, "aws");
       const { url } = await deployConfig(cfg);
     const listener = one(T.listener, "svc-router-listener").inputs;

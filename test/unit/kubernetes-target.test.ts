@@ -7,144 +7,16 @@
 // The flow is driven the way BlueGreenService drives a target: environments, the snapshot, a gate,
 // then the router with dependsOn [snapshot, gate]. Traffic at 0, 10, 50 and 100.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../components/config/stack-config";
 import type * as TargetModule from "../../components/targets/kubernetes";
 import type * as RouterModule from "../../components/router/kubernetes-router";
 import type * as EnvironmentModule from "../../components/environment/kubernetes-environment";
-import type { BlueGreenTarget, EnvironmentResource, SnapshotResource } from "../../components/targets/target";
-import type { Color, ShiftPlan, Weights } from "../../components/types";
+import type { BlueGreenTarget } from "../../components/targets/target";
+import type { Color, ShiftPlan } from "../../components/types";
+import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
 
-// ---- mocks that record ------------------------------------------------------------------------
-
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  custom: boolean;
-}
-interface Constructed {
-  type: string;
-  name: string;
-  opts: pulumi.ResourceOptions;
-  resource: pulumi.Resource;
-}
-
-const rec = {
-  registered: [] as Registered[],
-  constructed: [] as Constructed[],
-  /** "start:<name>" when the engine gets a registration, "done:<name>" when it completes. */
-  events: [] as string[],
-  unmockedCalls: [] as string[],
-};
-
-/** Resource types whose registration the mocks make slow, to show what waits for them. */
-const SLOW_TYPES = new Set(["kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot", "runbook:test:Gate"]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const mocks: pulumi.runtime.Mocks = {
-  async newResource(args) {
-    rec.events.push(`start:${args.name}`);
-    rec.registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false });
-    if (SLOW_TYPES.has(args.type)) await sleep(40);
-    const state = { ...args.inputs };
-    if (args.type.startsWith("kubernetes:")) {
-      state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abcd1234`, creationTimestamp: "2025-01-01T10:00:00Z" };
-    }
-    if (args.type === "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot") {
-      state.status = { readyToUse: true, creationTime: "2025-01-01T10:00:05Z" };
-    }
-    rec.events.push(`done:${args.name}`);
-    return { id: `${args.name}-id`, state };
-  },
-  call(args) {
-    rec.unmockedCalls.push(args.token);
-    throw new Error(`unmocked call ${args.token}: the kubernetes target must not invoke provider functions`);
-  },
-};
-
-const recordOptions: pulumi.ResourceTransformation = (a) => {
-  rec.constructed.push({ type: a.type, name: a.name, opts: a.opts, resource: a.resource });
-  return undefined;
-};
-
-class Root extends pulumi.ComponentResource {
-  constructor(name: string) {
-    super("runbook:test:Root", name, {}, { transformations: [recordOptions] });
-  }
-}
-
-/** Stands in for a health gate: a resource the router must wait for. */
-class Gate extends pulumi.CustomResource {
-  constructor(name: string, opts: pulumi.CustomResourceOptions) {
-    super("runbook:test:Gate", name, {}, opts);
-  }
-}
-
-function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => resolve(v)));
-}
-
-/** Waits until every constructed resource is registered with the (mock) engine. */
-async function settle(): Promise<void> {
-  await Promise.all(rec.constructed.map((c) => valueOf(c.resource.urn)));
-}
-
-function reset(): void {
-  rec.registered = [];
-  rec.constructed = [];
-  rec.events = [];
-  rec.unmockedCalls = [];
-}
-
-const customs = () => rec.registered.filter((r) => r.custom).map((r) => `${r.type}::${r.name}`).sort();
-const components = () => rec.registered.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort();
-function one(type: string, name: string): Registered {
-  const found = rec.registered.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected one ${type} ${name}, found ${found.length} among\n  ${customs().join("\n  ")}`);
-  return found[0];
-}
-function optionsOf(name: string): pulumi.ResourceOptions {
-  const found = rec.constructed.filter((c) => c.name === name);
-  assert.equal(found.length, 1, `expected one constructed ${name}`);
-  return found[0].opts;
-}
-function nameOf(r: pulumi.Resource): string {
-  const found = rec.constructed.find((c) => c.resource === r);
-  assert.ok(found, "dependsOn names a resource this test did not construct");
-  return found.name;
-}
-async function dependsOnNames(name: string): Promise<string[]> {
-  const d = optionsOf(name).dependsOn;
-  const list = d === undefined ? [] : await valueOf(pulumi.output(d as pulumi.Input<pulumi.Input<pulumi.Resource>[]>));
-  return (Array.isArray(list) ? list : [list]).map((r) => nameOf(r as pulumi.Resource)).sort();
-}
-
-/** Every recorded resource below `r` in the parent tree. */
-function descendantsOf(r: pulumi.Resource): Constructed[] {
-  const below = (p: pulumi.Resource): Constructed[] =>
-    rec.constructed.filter((c) => c.opts.parent === p).flatMap((c) => [c, ...below(c.resource)]);
-  return below(r);
-}
-
-/** An example stack file of stacks/, as the engine hands it to the program. */
-function exampleStack(file: string): ConfigModule.StackConfig {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const yaml: { load(text: string): unknown } = require("js-yaml"); // a dependency of @pulumi/pulumi
-  const doc = yaml.load(fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "stacks", file), "utf8")) as { config: Record<string, unknown> };
-  const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc.config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-  return config.parseStackConfig(config.nestConfig(flat));
-}
-
-// ---- the code under test, loaded after setMocks -------------------------------------------------
-
-let config: typeof ConfigModule;
-let target: typeof TargetModule;
-let router: typeof RouterModule;
-let environment: typeof EnvironmentModule;
+// ---- mocks that record (test/unit/helpers/mock-recorder.ts) ----------------------------------
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -154,6 +26,30 @@ const T = {
   snapshot: "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot",
   gate: "runbook:test:Gate",
 };
+
+const recorder = createRecorder({
+  target: "kubernetes",
+  slowTypes: new Set([T.snapshot, T.gate]),
+  // What the API server fills in and the code reads back: the object's name (generated when the
+  // program gives none) and a snapshot's readiness.
+  decorate(args, state) {
+    if (args.type.startsWith("kubernetes:")) {
+      state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abcd1234`, creationTimestamp: "2025-01-01T10:00:00Z" };
+    }
+    if (args.type === T.snapshot) {
+      state.status = { readyToUse: true, creationTime: "2025-01-01T10:00:05Z" };
+    }
+  },
+});
+const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
+const { driveTarget, assertSnapshotAfterPreviews, assertWeightsAfterSnapshotAndGate, assertPromotionOrder } = recorder;
+
+// ---- the code under test, loaded after setMocks -------------------------------------------------
+
+let config: typeof ConfigModule;
+let target: typeof TargetModule;
+let router: typeof RouterModule;
+let environment: typeof EnvironmentModule;
 
 interface Case {
   green: number;
@@ -179,12 +75,6 @@ function stackConfig(c: Case, kubernetes: Record<string, unknown> = {}): ConfigM
   });
 }
 
-/** The targets read only `next` and `towards` of the plan. */
-function planFor(next: Weights, towards?: Color): ShiftPlan {
-  const p: Pick<ShiftPlan, "kind" | "next" | "towards"> = { kind: "promote", next, towards };
-  return p as ShiftPlan;
-}
-
 /** Drives the target the way BlueGreenService does, under a root that records options. */
 async function deploy(c: Case, kubernetes: Record<string, unknown> = {}) {
   return deployConfig(stackConfig(c, kubernetes));
@@ -192,35 +82,8 @@ async function deploy(c: Case, kubernetes: Record<string, unknown> = {}) {
 
 async function deployConfig(cfg: ConfigModule.StackConfig) {
   const weights = config.configuredWeights(cfg);
-  const service = cfg.service.name;
   const t: BlueGreenTarget = target.kubernetesTarget({ config: cfg, plan: planFor(weights, "green") });
-  const root = new Root("root");
-  const environments: Partial<Record<Color, EnvironmentResource>> = {};
-  for (const color of ["blue", "green"] as const) {
-    const r = cfg[color];
-    if (!r.version) continue;
-    environments[color] = t.environment(`svc-${color}`, { service, color, release: { version: r.version, replicas: r.replicas, env: r.env } }, { parent: root });
-  }
-  let snapshot: SnapshotResource | undefined;
-  let reachable: pulumi.Resource[] | undefined;
-  const r = t.router(
-    "svc-router",
-    {
-      service,
-      weights,
-      environments,
-      // As BlueGreenService does: snapshot, then gate, once every color is reachable by header.
-      beforeWeights: (ready) => {
-        reachable = ready;
-        snapshot = t.snapshot("svc-snapshot", { service, trigger: "green v1.5.0" }, { parent: root, dependsOn: ready });
-        return [snapshot, new Gate("svc-gate", { parent: root, dependsOn: [...ready, snapshot] })];
-      },
-    },
-    { parent: root },
-  );
-  await settle();
-  assert.ok(snapshot && reachable, "the router never called beforeWeights");
-  return { target: t, router: r, snapshot, reachable, environments, url: await valueOf(r.url), weights: await valueOf(r.weights) };
+  return { target: t, ...(await driveTarget(t, cfg, weights)) };
 }
 
 function environmentResources(color: Color): string[] {
@@ -336,21 +199,12 @@ describe("kubernetes target", () => {
 
       it(`${label}: the snapshot and gate wait until every color is reachable by header`, async () => {
         const { reachable } = await deploy(c);
-        assert.deepEqual(reachable.map(nameOf).sort(), c.colors.map((col) => `svc-${col}`));
-        for (const col of c.colors) {
-          assert.ok(
-            rec.events.indexOf("start:svc-snapshot-green-v1-5-0") > rec.events.indexOf(`done:svc-${col}-preview`),
-            `snapshot taken before ${col} was reachable by header: ${rec.events.join(", ")}`,
-          );
-        }
+        assertSnapshotAfterPreviews(reachable, c.colors);
       });
 
       it(`${label}: the weights wait for the snapshot and the gate`, async () => {
         await deploy(c);
-        assert.deepEqual(await dependsOnNames("svc-router-route"), ["svc-gate", "svc-snapshot"]);
-        const start = rec.events.indexOf("start:svc-router-route");
-        assert.ok(start > rec.events.indexOf("done:svc-gate"), `route registered before the gate finished: ${rec.events.join(", ")}`);
-        assert.ok(start > rec.events.indexOf("done:svc-snapshot-green-v1-5-0"), `route registered before the snapshot finished: ${rec.events.join(", ")}`);
+        await assertWeightsAfterSnapshotAndGate("svc-router-route", "route");
       });
     }
   });
@@ -537,51 +391,18 @@ describe("kubernetes target", () => {
   });
 
   // The whole program's order, through BlueGreenService: the snapshot, then the gates, then the
-  // weights. The mocks cannot see dependsOn, so the recorded options of the resource that moves
-  // traffic name what it waits for, and the registration order shows that it really waited.
+  // weights (see assertPromotionOrder in helpers/mock-recorder.ts).
   describe("BlueGreenService on the kubernetes target", () => {
     it("takes the snapshot, then runs the gates, then moves the weights (green 0% -> 10%)", async () => {
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { BlueGreenService } = require("../../components/service/blue-green-service");
-      const { planShift } = require("../../components/shift/plan");
-      /* eslint-enable @typescript-eslint/no-require-imports */
       const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
-      const plan: ShiftPlan = planShift(
-        { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.4.0" }, proven: { blue: { version: "v1.4.0", since: "2025-01-01T00:00:00Z" } } },
-        { blue: 90, green: 10 },
-        { blue: "v1.4.0", green: "v1.5.0" },
-      );
-      assert.equal(plan.kind, "promote");
-      const root = new Root("root");
-      const svc: pulumi.Resource = new BlueGreenService(
-        "svc",
-        { target: target.kubernetesTarget({ config: cfg, plan }), config: cfg, plan, snapshotTrigger: "green:v2.0.0:g0", project: "deployment-runbook", stack: "staging", recordDirectory: "/nonexistent/records" },
-        { parent: root },
-      );
-      await settle();
-
-      const children = rec.constructed.filter((c) => c.opts.parent === svc);
-      const snapshots = children.filter((c) => c.type === "runbook:backup:KubernetesSnapshot");
-      const gates = children.filter((c) => /^runbook:gates?:/.test(c.type));
-      assert.equal(snapshots.length, 1, `BlueGreenService must take one snapshot before moving traffic; it created ${children.map((c) => c.type).join(", ")}`);
-      assert.ok(gates.length >= 1, `a promotion must be gated; BlueGreenService created ${children.map((c) => c.type).join(", ")}`);
-
-      const deps = await dependsOnNames("svc-router-route");
-      for (const r of snapshots) assert.ok(deps.includes(r.name), `svc-router-route must depend on ${r.name} (it depends on ${deps.join(", ")})`);
-      // A gate is a component; the weights wait for the check resource inside it.
-      for (const g of gates) assert.ok(deps.includes(`${g.name}-check`), `svc-router-route must depend on ${g.name}-check (it depends on ${deps.join(", ")})`);
-      const start = rec.events.indexOf("start:svc-router-route");
-      assert.ok(start >= 0, "the weights were never registered");
-      for (const r of [...snapshots, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {
-        const done = rec.events.indexOf(`done:${r.name}`);
-        assert.ok(done >= 0 && done < start, `svc-router-route registered before ${r.name} finished: ${rec.events.join(", ")}`);
-      }
+      const makeTarget = (plan: ShiftPlan) => target.kubernetesTarget({ config: cfg, plan });
+      await assertPromotionOrder({ cfg, stack: "staging", makeTarget, snapshotType: "runbook:backup:KubernetesSnapshot", weightsResource: "svc-router-route" });
     });
   });
 
   describe("example stack", () => {
     it("stacks/Pulumi.staging.yaml is valid and deploys under mocks", async () => {
-      const cfg = exampleStack("Pulumi.staging.yaml");
+      const cfg = exampleStack(config, "Pulumi.staging.yaml");
       assert.equal(cfg.target, "kubernetes");
       const { url } = await deployConfig(cfg);
     const route = one(T.route, "svc-router-route").inputs;
