@@ -9,6 +9,7 @@ engine_bin=$(node -e 'process.stdout.write(require("./scripts/engine-env").ensur
 [ -n "$engine_bin" ] && export RUNBOOK_ENGINE_BIN="$engine_bin"
 node node_modules/typescript/bin/tsc -p tsconfig.json && date > bin/.build-stamp
 export RUNBOOK_PREBUILT=1
+node bin/scripts/clean-test-leftovers.js
 node node_modules/eslint/bin/eslint.js . || { echo "lint failed (npm run lint)" >&2; exit 1; }
 
 # Unit tests (Pulumi mocks) run one file per worker process so mocks never leak between files;

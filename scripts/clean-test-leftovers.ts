@@ -1,0 +1,16 @@
+// Removes processes left behind by throwaway test stacks of an interrupted earlier run (their
+// backends were temp folders, so no `pulumi destroy` can reach them any more). Only programs of
+// `test-*` stacks are touched.
+import { Supervisor } from "../components/local/supervisor";
+
+async function main() {
+  const sup = new Supervisor();
+  const stale = await sup.programNames("rb-test-");
+  for (const name of stale) await sup.removeProgram(name);
+  if (stale.length) console.log(`removed ${stale.length} leftover test processes: ${stale.join(", ")}`);
+}
+
+main().catch((e) => {
+  console.error(`could not clean leftover test processes: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
