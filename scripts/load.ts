@@ -50,10 +50,11 @@ export function startLoad(url: string, opts: { concurrency?: number; perWorkerRp
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
 /** GETs `url` `n` times (16 at a time) and counts responses by X-Runbook-Color. */
 export async function measureSplit(url: string, n: number): Promise<{ blue: number; green: number; other: number }> {
+  // A fresh pool per measurement: idle keep-alive sockets from an earlier one may have been closed
+  // by a router reload since, and reusing them would count the client's stale socket as a failure.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const counts = { blue: 0, green: 0, other: 0 };
   let next = 0;
   const one = () =>
@@ -75,5 +76,6 @@ export async function measureSplit(url: string, n: number): Promise<{ blue: numb
     while (next++ < n) await one();
   };
   await Promise.all(Array.from({ length: 16 }, worker));
+  agent.destroy();
   return counts;
 }
