@@ -143,6 +143,14 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
     assert.equal(await itemCount(), backed);
   });
 
+  it("db:check reports connect time, server version and connections against the limit", async () => {
+    const r = await db(stack, ["check"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ connected in \d+ ms/);
+    assert.match(r.stdout, /✓ server version 1\d\.\d+/);
+    assert.match(r.stdout, /✓ connections \d+\/\d+ \([\d.]+% of the limit\)/);
+  });
+
   it("db:restore of an unknown snapshot id is refused, naming the flag and the allowed values", async () => {
     const r = await db(stack, ["restore", "--backup", "no-such-snapshot", "--yes"]);
     assert.equal(r.code, 2);
