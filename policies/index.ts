@@ -4,26 +4,10 @@
 // policy config file (`--policy-pack-config`), e.g.
 //   { "deployment-window": { "timeZone": "Europe/Berlin", "now": "2026-11-27T15:00:00Z" },
 //     "traffic-step": { "enforcementLevel": "advisory" } }
-import { Policies, PolicyPack } from "@pulumi/policy";
-import { awsLoadBalancer } from "./aws-load-balancer";
-import { backupAge } from "./backup-age";
-import { deploymentWindow } from "./deployment-window";
-import { gateBeforeShift } from "./gate-before-shift";
-import { kubernetesWorkload } from "./kubernetes-workload";
-import { rollbackTargetKept } from "./rollback-target-kept";
-import { secrets } from "./secrets";
-import { trafficStep } from "./traffic-step";
+import { PolicyPack } from "@pulumi/policy";
+import { policies } from "./all";
 
-export const policies: Policies = [
-  backupAge,
-  deploymentWindow,
-  trafficStep,
-  gateBeforeShift,
-  rollbackTargetKept,
-  secrets,
-  kubernetesWorkload,
-  awsLoadBalancer,
-];
+export { policies };
 
 export const pack = new PolicyPack("deployment-runbook", {
   description: "The deployment runbook's checklist: backups, deployment windows, traffic steps, gates, rollback targets, secrets and workload health.",

@@ -23,8 +23,9 @@ function main(argv) {
     args.push("--policy-pack", path.join(root, "policies"));
     const policyConfig = process.env.RUNBOOK_POLICY_CONFIG;
     if (policyConfig) {
-      if (!fs.existsSync(policyConfig)) {
-        console.error(`RUNBOOK_POLICY_CONFIG: no such file ${policyConfig}`);
+      const problem = policyConfigProblem(root, policyConfig);
+      if (problem) {
+        console.error(`error: RUNBOOK_POLICY_CONFIG ${policyConfig}: ${problem}\nNothing was changed.`);
         return 2;
       }
       args.push("--policy-pack-config", policyConfig);
@@ -37,6 +38,25 @@ function main(argv) {
     return 1;
   }
   return result.status === null ? 1 : result.status;
+}
+
+/**
+ * The engine reports a policy config that is not JSON, or that names a policy the pack does not
+ * have, in terms that name neither; say what is wrong and what is allowed before it runs.
+ */
+function policyConfigProblem(root, file) {
+  if (!fs.existsSync(file)) return "no such file";
+  let config;
+  try {
+    config = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    return `is not valid JSON (${e.message})`;
+  }
+  if (typeof config !== "object" || config === null || Array.isArray(config)) return "must be a JSON object keyed by policy name";
+  const names = require(path.join(root, "bin", "policies", "all.js")).policies.map((p) => p.name);
+  const unknown = Object.keys(config).filter((k) => k !== "all" && !names.includes(k));
+  if (unknown.length) return `${unknown.map((k) => JSON.stringify(k)).join(", ")}: no such policy (allowed: all, ${names.join(", ")})`;
+  return undefined;
 }
 
 function stackFromArgs(argv) {

@@ -35,7 +35,12 @@ const release = z
   .object({
     version: z.string().regex(VERSION, { message: "must be a release version like v1.2.3" }).optional(),
     replicas: integer(1, 20, "from 1 to 20").default(2),
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name: letters, digits and _, not starting with a digit" }),
+        z.union([z.string(), z.number(), z.boolean()], { errorMap: () => ({ message: "must be a string, number or boolean" }) }).transform(String),
+      )
+      .default({}),
   })
   .strict()
   .default({});

@@ -639,21 +639,18 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
         /** Runs the bad input; config rows edit the stack config first (restored afterwards). */
         run: () => Promise<RunResult>;
         expect: RegExp[];
-        /** A known gap in a component (reported in issue 7); the row is skipped until it is fixed. */
-        pending?: string;
       }
       const stackFile = () => path.join(ROOT, "stacks", `Pulumi.${stack.name}.yaml`);
 
-      const config = (key: string, value: string, message: RegExp, opts: { secret?: boolean; pending?: string } = {}): Row => ({
+      const config = (key: string, value: string, message: RegExp, opts: { secret?: boolean } = {}): Row => ({
         title: `config ${key} = ${JSON.stringify(value)}`,
         run: async () => {
           await stack.setConfig(key, value, { secret: opts.secret });
           return up();
         },
         expect: [message, /Nothing was changed\./],
-        pending: opts.pending,
       });
-      const policy = (title: string, content: string | Record<string, unknown>, message: RegExp, pending?: string): Row => ({
+      const policy = (title: string, content: string | Record<string, unknown>, message: RegExp): Row => ({
         title: `policy config ${title}`,
         run: async () => {
           // A promotion (50 -> 60), so every policy judges it.
@@ -667,7 +664,6 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
           }
         },
         expect: [message],
-        pending,
       });
       const script = (args: string[], message: RegExp): Row => ({
         title: `npm run ${args[0] === "health" ? "health" : `db:${args[1]}`} -- ${args.slice(args[0] === "health" ? 1 : 2).join(" ")}`.trim(),
@@ -695,12 +691,8 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
         config("green.version", "latest", new RegExp(`${key("green.version")}: must be a release version like v1\\.2\\.3 \\(got "latest"\\)`)),
         config("blue.replicas", "0", new RegExp(`${key("blue.replicas")}: must be an integer from 1 to 20 \\(got 0\\)`)),
         config("green.replicas", "21", new RegExp(`${key("green.replicas")}: must be an integer from 1 to 20 \\(got 21\\)`)),
-        config("green.env.FEATURE.on", "true", new RegExp(`${key("green.env.FEATURE")}: must be a string, number or boolean`), {
-          pending: "components/config/stack-config.ts: an object under green.env gives zod's bare \"Invalid input\"",
-        }),
-        config("blue.env.1BAD", "x", new RegExp(`${key("blue.env.1BAD")}: .*(letters, digits and _|\\[A-Za-z_\\])`), {
-          pending: "components/config/stack-config.ts accepts any env name; preview passes and up fails in the environment provider, naming the supervisor program, with the state rewritten",
-        }),
+        config("green.env.FEATURE.on", "true", new RegExp(`${key("green.env.FEATURE")}: must be a string, number or boolean`)),
+        config("blue.env.1BAD", "x", new RegExp(`${key("blue.env.1BAD")}: .*(letters, digits and _|\\[A-Za-z_\\])`)),
         config("traffic.green", "150", new RegExp(`${key("traffic.green")}: must be an integer percent from 0 to 100 \\(no % sign\\) \\(got 150\\)`)),
         config("traffic.green", "50%", new RegExp(`${key("traffic.green")}: must be an integer percent from 0 to 100 \\(no % sign\\) \\(got "50%"\\)`)),
         config("traffic.blue", "50", new RegExp(`${key("traffic.blue")}: unknown key \\(allowed: green\\)`)),
@@ -747,8 +739,8 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
           run: () => up({ RUNBOOK_POLICY_CONFIG: "/nonexistent/policy-config.json" }),
           expect: [/RUNBOOK_POLICY_CONFIG: no such file \/nonexistent\/policy-config\.json/],
         },
-        policy("that is not JSON", '{"deployment-window": {"now": ', /RUNBOOK_POLICY_CONFIG .*bad\.json.*(JSON|Unexpected end)/, "scripts/pulumi.js passes the file on unread; the engine says only \"unexpected end of JSON input\""),
-        policy('naming a policy that does not exist ("deployment-windows")', { "deployment-windows": { now: WEDNESDAY_NOON } }, /deployment-windows.*(unknown|no such) policy/, "the engine answers 'invalid enforcement level \"\"' for an unknown policy name"),
+        policy("that is not JSON", '{"deployment-window": {"now": ', /RUNBOOK_POLICY_CONFIG .*bad\.json.*(JSON|Unexpected end)/),
+        policy('naming a policy that does not exist ("deployment-windows")', { "deployment-windows": { now: WEDNESDAY_NOON } }, /deployment-windows.*(unknown|no such) policy/),
         // npm script flags.
         script(["health"], /error: --env is required/),
         script(["health", "--env", "<stack>", "--check", "smoke"], /--check "smoke" is not allowed \(allowed values: api, database, cache, external, error-rate, latency\)/),
@@ -778,7 +770,7 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
       });
 
       for (const row of rows) {
-        (row.pending ? it.skip : it)(`${row.title}${row.pending ? ` (pending: ${row.pending})` : ""}`, async () => {
+        it(row.title, async () => {
           const state = stack.stateFile();
           const pids = await pidsOf(services, stack);
           const config = fs.readFileSync(stackFile());
