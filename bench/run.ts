@@ -217,7 +217,10 @@ async function shiftSection(stack: BenchStack): Promise<void> {
       rebuiltDuring(t0, `the shift to ${pct}%`);
       upMs.push(r.ms);
       if (r.code === 0) completed++;
-      else problems.push(`shift to ${pct}% failed: ${(/error: (.*)/.exec(r.stdout)?.[1] ?? r.stderr).slice(0, 300)}`);
+      else {
+        const why = [/error: (.*)/.exec(r.stdout)?.[1] ?? r.stderr.trim(), ...(r.stdout.match(/^\s*✗ .*$/gm) ?? []).map((l) => l.trim())];
+        problems.push(`shift to ${pct}% failed: ${[...new Set(why)].join(" / ").slice(0, 600)}`);
+      }
       log(`shift to green ${pct}%: ${r.code === 0 ? "ok" : "FAILED"} in ${secs(r.ms)}`);
     }
     await sleep(2000);
@@ -230,7 +233,7 @@ async function shiftSection(stack: BenchStack): Promise<void> {
   raw.shift = { upMs, problems, load: { ...report, raw: undefined }, seconds, nginxMemory: mem };
   for (const p of problems) log(p);
   figures.push(
-    { section: "shift", figure: "shift under load: requests/s sustained", value: `${report.requestsPerSecond.toFixed(0)} req/s`, runs: `${SHIFTS.length} shifts, ${completed} completed`, notes: `offered ${SHIFT_LOAD.concurrency * SHIFT_LOAD.perWorkerRps} req/s (hey, ${SHIFT_LOAD.concurrency} workers × ${SHIFT_LOAD.perWorkerRps}/s) for ${seconds.toFixed(0)} s; shifts ${SHIFTS.join(" → ")}%; median up ${secs(median(upMs))}`, samples: [report.requestsPerSecond] },
+    { section: "shift", figure: "shift under load: requests/s sustained", value: `${report.requestsPerSecond.toFixed(0)} req/s`, runs: `${SHIFTS.length} shifts, ${completed} completed`, notes: `${problems.length ? `${problems.join("; ")}; ` : ""}offered ${SHIFT_LOAD.concurrency * SHIFT_LOAD.perWorkerRps} req/s (hey, ${SHIFT_LOAD.concurrency} workers × ${SHIFT_LOAD.perWorkerRps}/s) for ${seconds.toFixed(0)} s; shifts ${SHIFTS.join(" → ")}%; median up ${secs(median(upMs))}`, samples: [report.requestsPerSecond] },
     { section: "shift", figure: "shift under load: failed requests", value: `${report.failed} of ${report.requests}`, runs: `${SHIFTS.length} shifts`, notes: `non-2xx ${report.failed - report.errors}, no response ${report.errors}`, samples: [report.failed] },
     { section: "shift", figure: "router (nginx master + workers) peak resident memory under the shift load", value: `${mem.peakSumMiB.toFixed(1)} MiB`, runs: `${mem.samples} samples`, notes: `largest sum of VmRSS over nginx's master and workers (old workers still finishing after a reload included; pages shared between them counted in each), sampled every 250 ms; ${mem.processes} nginx processes seen across ${SHIFTS.length} reloads`, samples: [mem.peakSumMiB] },
   );
