@@ -1,11 +1,11 @@
-// Removes processes left behind by throwaway test stacks of an interrupted earlier run (their
-// backends were temp folders, so no `pulumi destroy` can reach them any more). Only programs of
-// `test-*` stacks are touched.
+// Removes processes left behind by throwaway test and benchmark stacks of an interrupted earlier
+// run (their backends were temp folders, so no `pulumi destroy` can reach them any more). Only
+// programs of `test-*` and `bench-*` stacks are touched.
 import { Supervisor } from "../components/local/supervisor";
 
 async function main() {
   const sup = new Supervisor();
-  const stale = await sup.programNames("rb-test-");
+  const stale = [...(await sup.programNames("rb-test-")), ...(await sup.programNames("rb-bench-"))];
   for (const name of stale) await sup.removeProgram(name);
   if (stale.length) console.log(`removed ${stale.length} leftover test processes: ${stale.join(", ")}`);
 }
