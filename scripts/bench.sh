@@ -5,9 +5,5 @@
 # (`npm run bench -- --help`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -f node_modules/@pulumi/pulumi/package.json ] || npm ci --no-audit --no-fund
-bash scripts/bootstrap-local.sh
-engine_bin=$(node -e 'process.stdout.write(require("./scripts/engine-env").ensureEngine(process.cwd()) || "")')
-[ -n "$engine_bin" ] && export RUNBOOK_ENGINE_BIN="$engine_bin"
-node node_modules/typescript/bin/tsc -p tsconfig.json && date > bin/.build-stamp
+source scripts/prepare.sh
 exec node bin/bench/run.js "$@"

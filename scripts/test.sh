@@ -3,12 +3,7 @@
 # is missing (npm packages, the engine, Debian services) and starts the services first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -f node_modules/@pulumi/pulumi/package.json ] || npm ci --no-audit --no-fund
-bash scripts/bootstrap-local.sh
-engine_bin=$(node -e 'process.stdout.write(require("./scripts/engine-env").ensureEngine(process.cwd()) || "")')
-[ -n "$engine_bin" ] && export RUNBOOK_ENGINE_BIN="$engine_bin"
-node node_modules/typescript/bin/tsc -p tsconfig.json && date > bin/.build-stamp
-export RUNBOOK_PREBUILT=1
+source scripts/prepare.sh
 node bin/scripts/clean-test-leftovers.js
 node node_modules/eslint/bin/eslint.js . || { echo "lint failed (npm run lint)" >&2; exit 1; }
 
