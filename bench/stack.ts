@@ -10,6 +10,8 @@ import * as os from "os";
 import * as path from "path";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const engineEnv = require(path.join(ROOT, "scripts", "engine-env.js"));
 
 export interface RunResult {
   code: number;
@@ -44,7 +46,7 @@ export class BenchStack {
     this.name = `bench-${prefix}-${randomBytes(3).toString("hex")}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-bench-${prefix}-`));
     fs.mkdirSync(path.join(this.dir, "backend"));
-    this.backendUrl = `file://${path.join(this.dir, "backend")}`;
+    this.backendUrl = engineEnv.fileBackendUrl(path.join(this.dir, "backend"));
     this.home = path.join(this.dir, "home");
   }
 

@@ -70,13 +70,23 @@ function ensureBuilt(root) {
   fs.writeFileSync(stamp, new Date().toISOString());
 }
 
+/**
+ * The file backend's URL for a folder. `metadata=skip` stops gocloud's fileblob from writing a
+ * `.attrs` sidecar next to every state file: it writes the state itself atomically (temp file and
+ * rename) but truncates and rewrites the sidecar in place, so an `up` killed at that moment left an
+ * empty sidecar and every later command failed with "failed to load checkpoint: EOF".
+ */
+function fileBackendUrl(dir) {
+  return `file://${dir}?metadata=skip`;
+}
+
 function pulumiEnv(root, bin, stack) {
   const env = { ...process.env };
   if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH}`;
   const state = path.join(root, ".state");
   if (!env.PULUMI_BACKEND_URL) {
     fs.mkdirSync(path.join(state, "backend"), { recursive: true });
-    env.PULUMI_BACKEND_URL = `file://${path.join(state, "backend")}`;
+    env.PULUMI_BACKEND_URL = fileBackendUrl(path.join(state, "backend"));
   }
   if (!env.PULUMI_HOME) {
     env.PULUMI_HOME = path.join(state, "home");
@@ -90,4 +100,4 @@ function pulumiEnv(root, bin, stack) {
   return env;
 }
 
-module.exports = { ensureBuilt, ensureEngine, ensureInstalled, pinnedEngineVersion, pulumiEnv, THROWAWAY_STACK };
+module.exports = { ensureBuilt, ensureEngine, ensureInstalled, fileBackendUrl, pinnedEngineVersion, pulumiEnv, THROWAWAY_STACK };

@@ -69,6 +69,11 @@ describe("the engine (real pulumi CLI and language host)", function () {
       const record = JSON.parse(fs.readFileSync(recordFile, "utf8"));
       assert.equal(record.plan.kind, "initial");
       assert.match(record.announcement, /Deployment Complete/);
+      // The state is written atomically, and nothing is rewritten in place beside it: an `up`
+      // killed mid-write once left an empty `.attrs` sidecar that made the stack unreadable.
+      const files = stack.backendFiles();
+      assert.ok(files.some((f) => f.endsWith(`${stack.name}.json`)), `no state file in ${files.join(", ")}`);
+      assert.deepEqual(files.filter((f) => f.endsWith(".attrs")), [], "the file backend wrote .attrs sidecars");
     });
 
     it("a config edit and up again promotes green to 10%", async () => {

@@ -30,7 +30,7 @@ export class ThrowawayStack {
     this.name = `test-${prefix}-${randomBytes(3).toString("hex")}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-${prefix}-`));
     fs.mkdirSync(path.join(this.dir, "backend"));
-    this.backendUrl = `file://${path.join(this.dir, "backend")}`;
+    this.backendUrl = engineEnv.fileBackendUrl(path.join(this.dir, "backend"));
     this.home = path.join(this.dir, "home");
     this.env = {
       ...process.env,
@@ -125,6 +125,15 @@ export class ThrowawayStack {
     };
     walk(path.join(this.dir, "backend"));
     return found.length ? fs.readFileSync(found[0], "utf8") : "";
+  }
+
+  /** Every file in the throwaway file backend, relative to it. */
+  backendFiles(): string[] {
+    const dir = path.join(this.dir, "backend");
+    return fs
+      .readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
   }
 
   /** Destroys the stack's resources and removes the stack, its config file and temp folders. */
