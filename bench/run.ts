@@ -85,7 +85,7 @@ function prebuild(): void {
 function rebuiltDuring(since: number, what: string): void {
   if (fs.existsSync(stampFile) && fs.statSync(stampFile).mtimeMs > since) {
     rebuilds++;
-    log(`warning: the TypeScript was rebuilt during ${what} (a source changed); that sample includes the build`);
+    log(`warning: the build stamp changed during ${what} (a source changed and was rebuilt); that sample may include the build`);
   }
 }
 
@@ -413,7 +413,7 @@ async function main(): Promise<number> {
   const finishedAt = new Date();
   const header =
     `Benchmarks (\`npm run bench\`, ${startedAt.toISOString().slice(0, 16)}Z, ${((finishedAt.getTime() - startedAt.getTime()) / 60000).toFixed(1)} min) on ${describeMachine(m)}.` +
-    (rebuilds ? ` ${rebuilds} timed sample(s) included a TypeScript rebuild (a source changed during the run).` : "");
+    (rebuilds ? ` During ${rebuilds} timed sample(s) the TypeScript was rebuilt (a source changed during the run); they may include the build.` : "");
   const table = printTable(header);
   console.log(table);
   const dir = path.join(ROOT, "bench", "results");
