@@ -1,36 +1,7 @@
 // Resident memory of process trees, read from /proc while they run: the engine with its plugins
 // during a preview, nginx's master and workers under load.
 import * as fs from "fs";
-
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  cmd: string;
-}
-
-function table(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      out.push({ pid: Number(entry), ppid, cmd: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim() });
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** `root` and every process below it. */
-export function tree(root: number): ProcInfo[] {
-  const all = table();
-  const self = all.find((p) => p.pid === root);
-  const found: ProcInfo[] = self ? [self] : [];
-  for (let i = 0; i < found.length; i++) for (const p of all) if (p.ppid === found[i].pid) found.push(p);
-  return found;
-}
+import { tree } from "../scripts/processes";
 
 /** VmRSS and VmHWM (peak RSS) of a process in KiB; undefined once it exited. */
 export function memoryKiB(pid: number): { rss: number; hwm: number } | undefined {

@@ -23,7 +23,7 @@ import { parseFlags, runMain } from "../scripts/cli-args";
 import { startLoad } from "../scripts/load";
 import { describeMachine, machine } from "./machine";
 import { MemoryReport, engineProcessKind, sampleMemory } from "./proc";
-import { BenchStack, ROOT, RunResult } from "./stack";
+import { ROOT, RunResult, ThrowawayStack } from "../test/integration/harness";
 
 const SECTIONS = ["rollback", "shift", "gate", "scale"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -133,15 +133,15 @@ function startProbe(url: string, workers = 4) {
   };
 }
 
-async function setTraffic(stack: BenchStack, green: number): Promise<RunResult> {
+async function setTraffic(stack: ThrowawayStack, green: number): Promise<RunResult> {
   await stack.setConfig("traffic.green", green);
-  return must(await stack.up({ env: POLICY_ENV }), `pulumi up (traffic.green ${green})`);
+  return must(await stack.up(POLICY_ENV), `pulumi up (traffic.green ${green})`);
 }
 
-async function rollbackSection(stack: BenchStack, runs: number): Promise<void> {
-  const noop = await BenchStack.create("noop", {}, path.join(ROOT, "bench", "noop-program"));
+async function rollbackSection(stack: ThrowawayStack, runs: number): Promise<void> {
+  const noop = await ThrowawayStack.create("noop", {}, { kind: "bench", projectDir: path.join(ROOT, "bench", "noop-program") });
   try {
-    must(await noop.up({ env: POLICY_ENV }), "first up of the one-resource stack");
+    must(await noop.up(POLICY_ENV), "first up of the one-resource stack");
     const rollbackMs: number[] = [];
     const commandMs: number[] = [];
     const noopMs: number[] = [];
@@ -155,7 +155,7 @@ async function rollbackSection(stack: BenchStack, runs: number): Promise<void> {
       prebuild();
       const t0 = Date.now();
       await stack.setConfig("traffic.green", 0);
-      const up = must(await stack.up({ env: POLICY_ENV }), "rollback");
+      const up = must(await stack.up(POLICY_ENV), "rollback");
       rebuiltDuring(t0, "a rollback");
       const tUp = Date.now();
       await sleep(1500); // watch a while after the command returned: every request must be blue
@@ -174,7 +174,7 @@ async function rollbackSection(stack: BenchStack, runs: number): Promise<void> {
       // Side by side: the engine's floor right after.
       prebuild();
       const tNoop = Date.now();
-      noopMs.push(must(await noop.up({ env: POLICY_ENV }), "no-op up").ms);
+      noopMs.push(must(await noop.up(POLICY_ENV), "no-op up").ms);
       rebuiltDuring(tNoop, "a no-op up");
       log(`rollback run ${i + 1}/${runs}: 100% blue after ${secs(rollbackMs[i])}, command ${secs(commandMs[i])} (up ${secs(up.ms)}); no-op up ${secs(noopMs[i])}`);
     }
@@ -195,7 +195,7 @@ async function rollbackSection(stack: BenchStack, runs: number): Promise<void> {
 
 // --- shifts under load ---------------------------------------------------------------------------
 
-async function shiftSection(stack: BenchStack): Promise<void> {
+async function shiftSection(stack: ThrowawayStack): Promise<void> {
   const sup = new Supervisor();
   const router = routerProgram(stack.name, "app");
   const nginxMaster = async () => (await sup.status(router)).pid;
@@ -213,7 +213,7 @@ async function shiftSection(stack: BenchStack): Promise<void> {
       await stack.setConfig("traffic.green", pct);
       prebuild();
       const t0 = Date.now();
-      const r = await stack.up({ env: POLICY_ENV });
+      const r = await stack.up(POLICY_ENV);
       rebuiltDuring(t0, `the shift to ${pct}%`);
       upMs.push(r.ms);
       if (r.code === 0) completed++;
@@ -241,7 +241,7 @@ async function shiftSection(stack: BenchStack): Promise<void> {
 
 // --- gates ---------------------------------------------------------------------------------------
 
-async function gateSection(stack: BenchStack, runs: number, repeats: number): Promise<void> {
+async function gateSection(stack: ThrowawayStack, runs: number, repeats: number): Promise<void> {
   await setTraffic(stack, 0);
   const failMs: number[] = [];
   const passMs: number[] = [];
@@ -251,14 +251,14 @@ async function gateSection(stack: BenchStack, runs: number, repeats: number): Pr
     await stack.setConfig("green.version", `v2.1.${i}`);
     await stack.setConfig("green.env.FAULT_ERROR_RATE_PERCENT", 5);
     await stack.setConfig("traffic.green", 10);
-    const bad = await stack.up({ env: POLICY_ENV });
+    const bad = await stack.up(POLICY_ENV);
     const failed = /health gate for green v2\.1\.\d+ failed after ([\d.]+)s/.exec(bad.stdout);
     if (bad.code === 0 || !failed) throw new Error(`the gate did not stop a release with 5% errors:\n${bad.stdout.slice(-3000)}`);
     failMs.push(Number(failed[1]) * 1000);
     // The good release, promoted to 10%: the gate must let it through.
     await stack.removeConfig("green.env");
     await stack.setConfig("green.version", "v2.0.0");
-    const good = must(await stack.up({ env: POLICY_ENV }), "promotion of the good release");
+    const good = must(await stack.up(POLICY_ENV), "promotion of the good release");
     const passed = /passed in ([\d.]+)s/.exec(good.stdout);
     if (!passed) throw new Error(`no gate result in:\n${good.stdout.slice(-3000)}`);
     passMs.push(Number(passed[1]) * 1000);
@@ -303,9 +303,9 @@ async function gateSection(stack: BenchStack, runs: number, repeats: number): Pr
 
 async function scaleSection(runs: number): Promise<void> {
   const dir = path.join(ROOT, "bench", "scale-program");
-  const stacks: Record<number, BenchStack> = {};
+  const stacks: Record<number, ThrowawayStack> = {};
   try {
-    for (const n of SCALE_SERVICES) stacks[n] = await BenchStack.create(`scale${n}`, { services: n }, dir);
+    for (const n of SCALE_SERVICES) stacks[n] = await ThrowawayStack.create(`scale${n}`, { services: n }, { kind: "bench", projectDir: dir });
     const times: Record<number, number[]> = Object.fromEntries(SCALE_SERVICES.map((n) => [n, []]));
     const memory: MemoryReport[] = [];
     let resources: Record<number, number> = {};
@@ -315,8 +315,7 @@ async function scaleSection(runs: number): Promise<void> {
         prebuild();
         const t0 = Date.now();
         const r = must(
-          await stacks[n].preview({
-            env: POLICY_ENV,
+          await stacks[n].preview(POLICY_ENV, {
             onStart: (pid) => {
               if (n === Math.max(...SCALE_SERVICES)) sampler = sampleMemory(() => [pid], engineProcessKind, 100);
             },
@@ -390,17 +389,17 @@ async function main(): Promise<number> {
   log(`machine: ${describeMachine(m)}`);
   if (want("scale")) await scaleSection(runs);
   if (want("rollback") || want("shift") || want("gate")) {
-    const stack = await BenchStack.create("app", {
+    const stack = await ThrowawayStack.create("app", {
       "blue.version": "v1.0.0",
       "blue.replicas": 2,
       "green.replicas": 2,
       "local.routerPort": ROUTER_PORT,
       "local.basePort": BASE_PORT,
-    });
+    }, { kind: "bench" });
     try {
-      must(await stack.up({ env: POLICY_ENV }), "first up (blue v1.0.0)");
+      must(await stack.up(POLICY_ENV), "first up (blue v1.0.0)");
       await stack.setConfig("green.version", "v2.0.0");
-      must(await stack.up({ env: POLICY_ENV }), "deploying green v2.0.0 at 0%");
+      must(await stack.up(POLICY_ENV), "deploying green v2.0.0 at 0%");
       if (want("rollback")) await rollbackSection(stack, runs);
       if (want("shift")) await shiftSection(stack);
       if (want("gate")) await gateSection(stack, gateRuns, gateRepeats);

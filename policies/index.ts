@@ -7,8 +7,6 @@
 import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./all";
 
-export { policies };
-
 export const pack = new PolicyPack("deployment-runbook", {
   description: "The deployment runbook's checklist: backups, deployment windows, traffic steps, gates, rollback targets, secrets and workload health.",
   // Each policy sets its own level deliberately; a policy without one would fall back to this.

@@ -1,11 +1,13 @@
 // Removes processes left behind by throwaway test and benchmark stacks of an interrupted earlier
 // run (their backends were temp folders, so no `pulumi destroy` can reach them any more). Only
 // programs of `test-*` and `bench-*` stacks are touched.
+import { stackPrefix } from "../components/local/names";
 import { Supervisor } from "../components/local/supervisor";
 
 async function main() {
   const sup = new Supervisor();
-  const stale = [...(await sup.programNames("rb-test-")), ...(await sup.programNames("rb-bench-"))];
+  // The throwaway stacks are named `test-*` (test/integration/harness.ts) and `bench-*` (bench/).
+  const stale = [...(await sup.programNames(`${stackPrefix("test")}-`)), ...(await sup.programNames(`${stackPrefix("bench")}-`))];
   for (const name of stale) await sup.removeProgram(name);
   if (stale.length) console.log(`removed ${stale.length} leftover test processes: ${stale.join(", ")}`);
 }

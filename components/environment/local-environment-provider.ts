@@ -23,8 +23,11 @@ export interface LocalEnvironmentState {
   redisUrl?: string;
   workMs: number;
   startTimeoutSeconds: number;
-  /** Wait for /readyz (a serving color) or only for the process to answer (an idle color). */
-  waitForReady: boolean;
+  /**
+   * Wait for /readyz (a serving color) or only for the process to answer (an idle color). Absent
+   * in state written before the field existed, which always waited for /readyz.
+   */
+  waitForReady?: boolean;
   supervisorConfig: string;
   logsDir: string;
   prometheusTargetsDir: string;

@@ -7,9 +7,14 @@ export function slug(s: string): string {
   return out;
 }
 
+/** Prefix of every supervisor program this project runs for a stack. */
+export function stackPrefix(stack: string): string {
+  return `rb-${slug(stack)}`;
+}
+
 /** Prefix of every process of one service of one stack. */
 export function serviceKey(stack: string, service: string): string {
-  return `rb-${slug(stack)}-${slug(service)}`;
+  return `${stackPrefix(stack)}-${slug(service)}`;
 }
 
 export function instanceProgram(stack: string, service: string, color: string, index: number): string {

@@ -18,6 +18,7 @@ import { promisify } from "util";
 import { Supervisor } from "../../components/local/supervisor";
 import { instanceProgram, routerProgram, serviceKey } from "../../components/local/names";
 import { LoadReport, measureSplit, startLoad } from "../../scripts/load";
+import { Proc, descendants, isAlive } from "../../scripts/processes";
 import { ROOT, RunResult, ThrowawayStack } from "./harness";
 import { POLICY_ENV, WEDNESDAY_NOON, writePolicyConfig } from "./policy-clock";
 
@@ -135,53 +136,6 @@ class PrivateCluster {
 
 // --- processes ----------------------------------------------------------------------------------
 
-interface Proc {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  state: string;
-  cmd: string;
-}
-
-function processTable(): Proc[] {
-  const out: Proc[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim();
-      out.push({ pid: Number(entry), state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), cmd });
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** Every process below `root` (children, grandchildren, ...), whatever its process group. */
-function descendants(root: number): Proc[] {
-  const all = processTable();
-  const found: Proc[] = [];
-  const walk = (pid: number) => {
-    for (const p of all.filter((q) => q.ppid === pid)) {
-      found.push(p);
-      walk(p.pid);
-    }
-  };
-  walk(root);
-  return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe().catch(() => false))) {
@@ -209,25 +163,11 @@ function httpStatus(url: string): Promise<number> {
 /** Everything the engine and the npm scripts printed in this file, for the secrets scan. */
 const transcript: string[] = [];
 
-/** Environment of the wrapper (`npm run pulumi`) for a throwaway stack, as the harness builds it. */
-function wrapperEnv(stack: ThrowawayStack, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, PULUMI_BACKEND_URL: stack.backendUrl, PULUMI_HOME: stack.home, PULUMI_STACK: stack.name, NO_COLOR: "1", ...extra };
-}
-
-/** Runs a node script of the project (scripts/pulumi.js, scripts/run-built.js) with `env`. */
-function node(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => {
-      transcript.push(stdout, stderr);
-      resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+/** Runs a node script of the project (scripts/pulumi.js, scripts/run-built.js) with exactly `args`. */
+async function node(stack: ThrowawayStack, script: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const r = await stack.node(script, args, env);
+  transcript.push(r.stdout, r.stderr);
+  return r;
 }
 
 /** `pulumi up` in its own process group, so a test can kill it the way a crash would. */
@@ -240,7 +180,7 @@ class DetachedUp {
     const started = Date.now();
     this.child = spawn(process.execPath, [path.join(ROOT, "scripts", "pulumi.js"), "up", "--yes", "--non-interactive", "--stack", stack.name], {
       cwd: ROOT,
-      env: wrapperEnv(stack, env),
+      env: stack.wrapperEnv(env),
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -666,17 +606,12 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
       });
       const script = (args: string[], message: RegExp): Row => ({
         title: `npm run ${args[0] === "health" ? "health" : `db:${args[1]}`} -- ${args.slice(args[0] === "health" ? 1 : 2).join(" ")}`.trim(),
-        run: () =>
-          node(
-            "run-built.js",
-            args.map((a) => a.replace("<stack>", stack.name)),
-            { ...process.env, ...services.env, PULUMI_BACKEND_URL: stack.backendUrl, PULUMI_HOME: stack.home, NO_COLOR: "1" },
-          ),
+        run: () => node(stack, "run-built.js", args.map((a) => a.replace("<stack>", stack.name)), services.env),
         expect: [message, /usage: npm run|allowed|no such stack|is not a stack name/],
       });
       const stackName = (name: string, message: RegExp): Row => ({
         title: `pulumi up --stack ${JSON.stringify(name)}`,
-        run: () => node("pulumi.js", ["up", "--yes", "--non-interactive", "--stack", name], wrapperEnv(stack, ENV)),
+        run: () => node(stack, "pulumi.js", ["up", "--yes", "--non-interactive", "--stack", name], ENV),
         expect: [message],
       });
       const key = (k: string) => `deployment-runbook:${k.replace(/\./g, "\\.").replace(/\[(\d+)\]/g, "\\.$1")}`;

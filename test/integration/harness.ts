@@ -1,5 +1,7 @@
 // Runs the real Pulumi engine on a throwaway stack: its own backend folder and PULUMI_HOME in a temp
 // dir, a unique stack name, and a cleanup that destroys and removes everything even after a failure.
+// The benchmark (bench/) uses it too. Every command goes through `npm run pulumi`'s script, so the
+// engine, policy pack and settings are the ones users get.
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -16,70 +18,105 @@ export interface RunResult {
   stderr: string;
   /** Wall time of the command in milliseconds. */
   ms: number;
+  /** Process id of the command (for memory sampling of its process tree). */
+  pid?: number;
+}
+
+export interface RunOptions {
+  /** Kill the command (its process group) after this long. Defaults to 15 minutes. */
+  timeoutMs?: number;
+  /** Called with the command's pid once it started. */
+  onStart?: (pid: number) => void;
+}
+
+export interface StackOptions {
+  /**
+   * The name's first word: `test` for the tests, `bench` for the benchmark. The wrapper gives both
+   * the throwaway passphrase, and `npm test` clears processes either left behind.
+   */
+  kind?: "test" | "bench";
+  /** The project directory (holding Pulumi.yaml). Defaults to the repository root, the main program. */
+  projectDir?: string;
 }
 
 export class ThrowawayStack {
   readonly name: string;
+  readonly projectDir: string;
   private readonly dir: string;
-  private readonly env: NodeJS.ProcessEnv;
   /** The throwaway backend and PULUMI_HOME, for commands that run the wrapper themselves. */
   readonly backendUrl: string;
   readonly home: string;
 
-  private constructor(prefix: string) {
-    this.name = `test-${prefix}-${randomBytes(3).toString("hex")}`;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-${prefix}-`));
+  private constructor(prefix: string, opts: StackOptions) {
+    const kind = opts.kind ?? "test";
+    this.name = `${kind}-${prefix}-${randomBytes(3).toString("hex")}`;
+    this.projectDir = opts.projectDir ?? ROOT;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-${kind}-${prefix}-`));
     fs.mkdirSync(path.join(this.dir, "backend"));
     this.backendUrl = engineEnv.fileBackendUrl(path.join(this.dir, "backend"));
     this.home = path.join(this.dir, "home");
-    this.env = {
-      ...process.env,
-      PULUMI_BACKEND_URL: this.backendUrl,
-      PULUMI_HOME: this.home,
-      PULUMI_STACK: this.name,
-      NO_COLOR: "1",
-    };
   }
 
   /** Creates the stack and sets its config (flat `key: value`, set with --path). */
-  static async create(prefix: string, config: Record<string, string | number | boolean>): Promise<ThrowawayStack> {
-    const s = new ThrowawayStack(prefix);
+  static async create(prefix: string, config: Record<string, string | number | boolean>, opts: StackOptions = {}): Promise<ThrowawayStack> {
+    const s = new ThrowawayStack(prefix, opts);
     await s.must(["stack", "init", "--secrets-provider", "passphrase"]);
     for (const [k, v] of Object.entries(config)) await s.setConfig(k, v);
     return s;
   }
 
-  /** Runs `npm run pulumi -- <args>` (the project wrapper) for this stack. */
-  run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return this.spawnNode([path.join(ROOT, "scripts", "pulumi.js"), ...args, "--stack", this.name], extraEnv);
+  /** The environment the project's scripts get for this stack: its backend, PULUMI_HOME and name. */
+  wrapperEnv(extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { ...process.env, PULUMI_BACKEND_URL: this.backendUrl, PULUMI_HOME: this.home, PULUMI_STACK: this.name, NO_COLOR: "1", ...extraEnv };
   }
 
-  private spawnNode(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<RunResult> {
+  /** Runs `npm run pulumi -- <args>` (the project wrapper) for this stack. */
+  run(args: string[], extraEnv: NodeJS.ProcessEnv = {}, opts: RunOptions = {}): Promise<RunResult> {
+    const cwdArgs = this.projectDir === ROOT ? [] : ["--cwd", this.projectDir];
+    return this.node("pulumi.js", [...args, ...cwdArgs, "--stack", this.name], extraEnv, opts);
+  }
+
+  /**
+   * Runs a node script of the project's `scripts/` folder with this stack's environment and exactly
+   * these arguments (for inputs that `run` and `script` would complete, such as a missing --env).
+   */
+  node(script: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
+    const timeoutMs = opts.timeoutMs ?? 900_000;
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, args, {
+      // Its own process group, so a timeout stops the engine and its plugins with it.
+      const child = spawn(process.execPath, [path.join(ROOT, "scripts", script), ...args], {
         cwd: ROOT,
-        env: { ...this.env, ...extraEnv },
+        env: this.wrapperEnv(extraEnv),
         stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
       });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
+      if (child.pid) opts.onStart?.(child.pid);
+      const timer = setTimeout(() => {
+        stderr += `\n(harness: killed after ${timeoutMs / 1000}s)`;
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
+      }, timeoutMs);
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - started }));
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - started, pid: child.pid });
+      });
     });
   }
 
   /** Runs one of the project's commands (`health`, `db`) for this stack: `npm run <command> -- … --env <stack>`. */
   script(command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return this.spawnNode([path.join(ROOT, "scripts", "run-built.js"), command, ...args, "--env", this.name], extraEnv);
+    return this.node("run-built.js", [command, ...args, "--env", this.name], extraEnv);
   }
 
   /** Runs and throws with the engine's output when the command fails. */
-  async must(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    const r = await this.run(args, extraEnv);
-    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  async must(args: string[], extraEnv: NodeJS.ProcessEnv = {}, opts: RunOptions = {}): Promise<RunResult> {
+    const r = await this.run(args, extraEnv, opts);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (stack ${this.name}) exited ${r.code}\n${r.stdout}\n${r.stderr}`);
     return r;
   }
 
@@ -87,13 +124,17 @@ export class ThrowawayStack {
     return this.must(["config", "set", "--path", key, String(value), ...(opts.secret ? ["--secret"] : [])]);
   }
 
-  up(extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    // With a preview first, as users run it: policies refuse a change before anything is touched.
-    return this.run(["up", "--yes", "--non-interactive"], extraEnv);
+  removeConfig(key: string): Promise<RunResult> {
+    return this.must(["config", "rm", "--path", key]);
   }
 
-  preview(extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return this.run(["preview", "--non-interactive"], extraEnv);
+  up(extraEnv: NodeJS.ProcessEnv = {}, opts: RunOptions = {}): Promise<RunResult> {
+    // With a preview first, as users run it: policies refuse a change before anything is touched.
+    return this.run(["up", "--yes", "--non-interactive"], extraEnv, opts);
+  }
+
+  preview(extraEnv: NodeJS.ProcessEnv = {}, opts: RunOptions = {}): Promise<RunResult> {
+    return this.run(["preview", "--non-interactive"], extraEnv, opts);
   }
 
   /** `pulumi preview --json`: the engine's structured plan. */

@@ -7,10 +7,12 @@ import { CheckResult, GateSubject, fail, pass } from "./types";
 export async function apiCheck(s: GateSubject): Promise<CheckResult> {
   const c = s.config.api;
   const url = `${s.routerUrl}${c.path}`;
+  // Through the router to this color whatever the weights; any status is an answer to judge.
+  const get = (path: string, timeout: number) => axios.get(`${s.routerUrl}${path}`, { headers: { [COLOR_HEADER]: s.color }, timeout, validateStatus: () => true, proxy: false });
   const started = Date.now();
   let res;
   try {
-    res = await axios.get(url, { headers: { [COLOR_HEADER]: s.color }, timeout: Math.max(c.latencyBudgetMs * 4, 2000), validateStatus: () => true, proxy: false });
+    res = await get(c.path, Math.max(c.latencyBudgetMs * 4, 2000));
   } catch (e) {
     return fail("api", `GET ${c.path} (${s.color}) got no response: ${(e as Error).message}`);
   }
@@ -27,12 +29,12 @@ export async function apiCheck(s: GateSubject): Promise<CheckResult> {
   }
   if (ms > c.latencyBudgetMs) problems.push(`took ${ms} ms, budget ${c.latencyBudgetMs} ms`);
   // Ready too: an idle color is only required to start, so the gate is where readiness is judged.
-  const ready = await axios
-    .get(`${s.routerUrl}/readyz`, { headers: { [COLOR_HEADER]: s.color }, timeout: 2000, validateStatus: () => true, proxy: false })
-    .then((r) => r.status)
-    .catch(() => 0);
+  const ready = await get("/readyz", 2000).then(
+    (r) => r.status,
+    () => 0,
+  );
   if (ready !== 200) problems.push(`GET /readyz answered ${ready || "nothing"}, expected 200`);
-  const details = [`GET ${url} with ${"X-Runbook-Color"}: ${s.color} -> ${res.status} in ${ms} ms`, `body: ${JSON.stringify(res.data).slice(0, 300)}`];
+  const details = [`GET ${url} with ${COLOR_HEADER}: ${s.color} -> ${res.status} in ${ms} ms`, `body: ${JSON.stringify(res.data).slice(0, 300)}`];
   return problems.length
     ? fail("api", `GET ${c.path} (${s.color}): ${problems.join("; ")}`, details)
     : pass("api", `GET ${c.path} (${s.color} ${s.version}) ${res.status} in ${ms} ms`, details);
