@@ -4,7 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "./components/config/read-config";
 import { configuredWeights } from "./components/config/stack-config";
-import * as paths from "./components/local/paths";
+import * as paths from "./components/targets/local/paths";
 import { BlueGreenService } from "./components/service/blue-green-service";
 import { AppliedSnapshot, AppliedState, planShift, retirementProblems, snapshotTrigger } from "./components/shift/plan";
 import { selectTarget } from "./components/targets/select";

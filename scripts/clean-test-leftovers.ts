@@ -1,8 +1,8 @@
 // Removes processes left behind by throwaway test and benchmark stacks of an interrupted earlier
 // run (their backends were temp folders, so no `pulumi destroy` can reach them any more). Only
 // programs of `test-*` and `bench-*` stacks are touched.
-import { stackPrefix } from "../components/local/names";
-import { Supervisor } from "../components/local/supervisor";
+import { stackPrefix } from "../components/targets/local/names";
+import { Supervisor } from "../components/targets/local/supervisor";
 
 async function main() {
   const sup = new Supervisor();

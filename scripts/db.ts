@@ -3,10 +3,10 @@
 //   npm run db:backup  -- --env <stack>                      (backup_db.sh)
 //   npm run db:restore -- --env <stack> --backup latest|<id> --yes   (restore_db.sh)
 import { inspectDatabase } from "../components/gates/checks/database-check";
-import { backupsDir } from "../components/backup/backups-dir";
-import { listSnapshots, restoreSnapshot, takeSnapshot } from "../components/backup/pg-snapshot";
-import * as paths from "../components/local/paths";
-import { serviceKey } from "../components/local/names";
+import { backupsDir } from "../components/targets/local/backups-dir";
+import { listSnapshots, restoreSnapshot, takeSnapshot } from "../components/targets/local/pg-snapshot";
+import * as paths from "../components/targets/local/paths";
+import { serviceKey } from "../components/targets/local/names";
 import { UsageError, parseFlags, runMain } from "./cli-args";
 import { readStack } from "./stack-info";
 

@@ -5,7 +5,7 @@
 import { CHECK_NAMES, CheckName } from "../components/gates/gate-config";
 import { CheckResult } from "../components/gates/checks/types";
 import { allPassed, formatResults, runChecks } from "../components/gates/run-checks";
-import * as paths from "../components/local/paths";
+import * as paths from "../components/targets/local/paths";
 import { COLORS, Color, otherColor } from "../components/types";
 import { UsageError, parseFlags, runMain } from "./cli-args";
 import { readStack } from "./stack-info";

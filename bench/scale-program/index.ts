@@ -5,10 +5,10 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { configuredWeights, parseStackConfig } from "../../components/config/stack-config";
-import * as paths from "../../components/local/paths";
+import * as paths from "../../components/targets/local/paths";
 import { BlueGreenService } from "../../components/service/blue-green-service";
 import { planShift, snapshotTrigger } from "../../components/shift/plan";
-import { localTarget } from "../../components/targets/local";
+import { localTarget } from "../../components/targets/local/target";
 
 const cfg = new pulumi.Config();
 const count = cfg.requireNumber("services");

@@ -5,10 +5,10 @@ import { BlueGreenTarget, TargetContext } from "./target";
 export async function selectTarget(ctx: TargetContext): Promise<BlueGreenTarget> {
   switch (ctx.config.target) {
     case "local":
-      return (await import("./local")).localTarget(ctx);
+      return (await import("./local/target")).localTarget(ctx);
     case "kubernetes":
-      return (await import("./kubernetes")).kubernetesTarget(ctx);
+      return (await import("./kubernetes/target")).kubernetesTarget(ctx);
     case "aws":
-      return (await import("./aws")).awsTarget(ctx);
+      return (await import("./aws/target")).awsTarget(ctx);
   }
 }

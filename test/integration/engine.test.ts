@@ -4,9 +4,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { Supervisor } from "../../components/local/supervisor";
-import { serviceKey } from "../../components/local/names";
-import * as paths from "../../components/local/paths";
+import { Supervisor } from "../../components/targets/local/supervisor";
+import { serviceKey } from "../../components/targets/local/names";
+import * as paths from "../../components/targets/local/paths";
 import { ROOT, ThrowawayStack, engineVersion } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
 

@@ -4,8 +4,8 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as net from "net";
-import { Supervisor } from "../../components/local/supervisor";
-import { serviceKey } from "../../components/local/names";
+import { Supervisor } from "../../components/targets/local/supervisor";
+import { serviceKey } from "../../components/targets/local/names";
 import { ThrowawayStack } from "./harness";
 import { measureSplit, startLoad, LoadReport } from "../../scripts/load";
 import { POLICY_ENV } from "./policy-clock";

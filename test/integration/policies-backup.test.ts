@@ -4,9 +4,9 @@
 import { strict as assert } from "assert";
 import axios from "axios";
 import { Client } from "pg";
-import { Supervisor } from "../../components/local/supervisor";
-import { serviceKey } from "../../components/local/names";
-import * as paths from "../../components/local/paths";
+import { Supervisor } from "../../components/targets/local/supervisor";
+import { serviceKey } from "../../components/targets/local/names";
+import * as paths from "../../components/targets/local/paths";
 import { RunResult, ThrowawayStack } from "./harness";
 import { POLICY_ENV, WEDNESDAY_NOON, writePolicyConfig } from "./policy-clock";
 

@@ -9,7 +9,7 @@ import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { ProgramSpec, ProgramStatus, Supervisor } from "../../components/local/supervisor";
+import { ProgramSpec, ProgramStatus, Supervisor } from "../../components/targets/local/supervisor";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const BOOTSTRAP = path.join(ROOT, "scripts/bootstrap-local.sh");

@@ -9,10 +9,10 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../components/config/stack-config";
-import type * as TargetModule from "../../components/targets/aws";
-import type * as RouterModule from "../../components/router/aws-router";
-import type * as EnvironmentModule from "../../components/environment/aws-environment";
-import type * as SnapshotModule from "../../components/backup/aws-snapshot";
+import type * as TargetModule from "../../components/targets/aws/target";
+import type * as RouterModule from "../../components/targets/aws/router";
+import type * as EnvironmentModule from "../../components/targets/aws/environment";
+import type * as SnapshotModule from "../../components/targets/aws/snapshot";
 import type { GateEndpoint } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
 import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
@@ -121,10 +121,10 @@ describe("aws target", () => {
     await pulumi.runtime.setMocks(mocks, "deployment-runbook", "production", false);
     /* eslint-disable @typescript-eslint/no-require-imports */
     config = require("../../components/config/stack-config");
-    target = require("../../components/targets/aws");
-    router = require("../../components/router/aws-router");
-    environment = require("../../components/environment/aws-environment");
-    snapshotModule = require("../../components/backup/aws-snapshot");
+    target = require("../../components/targets/aws/target");
+    router = require("../../components/targets/aws/router");
+    environment = require("../../components/targets/aws/environment");
+    snapshotModule = require("../../components/targets/aws/snapshot");
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
   beforeEach(reset);

@@ -9,9 +9,9 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../components/config/stack-config";
-import type * as TargetModule from "../../components/targets/kubernetes";
-import type * as RouterModule from "../../components/router/kubernetes-router";
-import type * as EnvironmentModule from "../../components/environment/kubernetes-environment";
+import type * as TargetModule from "../../components/targets/kubernetes/target";
+import type * as RouterModule from "../../components/targets/kubernetes/router";
+import type * as EnvironmentModule from "../../components/targets/kubernetes/environment";
 import type { BlueGreenTarget } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
 import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
@@ -100,9 +100,9 @@ describe("kubernetes target", () => {
     await pulumi.runtime.setMocks(mocks, "deployment-runbook", "staging", false);
     /* eslint-disable @typescript-eslint/no-require-imports */
     config = require("../../components/config/stack-config");
-    target = require("../../components/targets/kubernetes");
-    router = require("../../components/router/kubernetes-router");
-    environment = require("../../components/environment/kubernetes-environment");
+    target = require("../../components/targets/kubernetes/target");
+    router = require("../../components/targets/kubernetes/router");
+    environment = require("../../components/targets/kubernetes/environment");
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
   beforeEach(reset);

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { renderNginxConfig, renderWeights, validateRouterConfig } from "../../components/router/nginx-config";
+import { renderNginxConfig, renderWeights, validateRouterConfig } from "../../components/targets/local/nginx-config";
 
 const upstreams = { blue: [18000, 18001], green: [18100] };
 

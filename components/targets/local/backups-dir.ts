@@ -1,8 +1,8 @@
 // Where the local target keeps one stack's snapshots; shared by the snapshot resource and the
 // db:backup / db:restore commands.
 import * as path from "path";
-import * as paths from "../local/paths";
-import { serviceKey } from "../local/names";
+import * as paths from "./paths";
+import { serviceKey } from "./names";
 
 export function backupsDir(stack: string, service: string): string {
   return path.join(paths.stateDir(), "backups", serviceKey(stack, service));

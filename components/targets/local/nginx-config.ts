@@ -1,5 +1,5 @@
 // Renders the nginx config of one local router. Pure, so every weight edge case is unit tested.
-import { Color, COLORS, Weights } from "../types";
+import { Color, COLORS, Weights } from "../../types";
 
 export interface NginxRouterConfig {
   /** Port the router listens on (127.0.0.1 only). */

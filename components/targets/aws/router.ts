@@ -7,9 +7,9 @@
 //   also works on the address users reach.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "../config/stack-config";
-import { headerRulePriority } from "../environment/aws-environment";
-import { Color, COLOR_HEADER, COLORS, PKG, Weights } from "../types";
+import { CONFIG_NAMESPACE } from "../../config/stack-config";
+import { headerRulePriority } from "./environment";
+import { Color, COLOR_HEADER, COLORS, PKG, Weights } from "../../types";
 
 /** TLS policy of HTTPS listeners. */
 export const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";

@@ -7,9 +7,9 @@
 //   selector picks the color at 100%. It cannot split, so weights other than 0/100 are refused.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "../config/stack-config";
-import { gatewayParentRef, KubernetesGatewayRef, SERVICE_PORT } from "../environment/kubernetes-environment";
-import { Color, COLORS, PKG, Weights } from "../types";
+import { CONFIG_NAMESPACE } from "../../config/stack-config";
+import { gatewayParentRef, KubernetesGatewayRef, SERVICE_PORT } from "./environment";
+import { Color, COLORS, PKG, Weights } from "../../types";
 
 export type KubernetesRouterMode = "gateway-api" | "service-selector";
 

@@ -1,13 +1,13 @@
 // The aws target: per-color ECS Fargate services behind ALB target groups, ALB listener weights,
 // RDS snapshots, CloudWatch metrics for the gates.
 import * as pulumi from "@pulumi/pulumi";
-import { AwsSnapshot } from "../backup/aws-snapshot";
-import { CONFIG_NAMESPACE, StackConfig } from "../config/stack-config";
-import { AwsCluster, AwsEnvironment } from "../environment/aws-environment";
-import { TargetGroupDimensions } from "../gates/cloudwatch-metrics";
-import { AwsLoadBalancer, AwsRouter } from "../router/aws-router";
-import { Color, COLORS } from "../types";
-import { BlueGreenTarget, EnvironmentResource, TargetContext } from "./target";
+import { AwsSnapshot } from "./snapshot";
+import { CONFIG_NAMESPACE, StackConfig } from "../../config/stack-config";
+import { AwsCluster, AwsEnvironment } from "./environment";
+import { TargetGroupDimensions } from "../../gates/cloudwatch-metrics";
+import { AwsLoadBalancer, AwsRouter } from "./router";
+import { Color, COLORS } from "../../types";
+import { BlueGreenTarget, EnvironmentResource, TargetContext } from "../target";
 
 /**
  * Checks what the aws target needs beyond the schema, naming the config keys. Pure: runs before

@@ -1,9 +1,9 @@
 // The local target's weighted router: a real nginx splitting requests between blue and green.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamic/lazy-provider";
-import * as paths from "../local/paths";
-import { PKG, Weights } from "../types";
+import { lazyProvider } from "../../dynamic/lazy-provider";
+import * as paths from "./paths";
+import { PKG, Weights } from "../../types";
 
 export interface LocalRouterArgs {
   /** Stack name, part of the router's process name. */
@@ -40,7 +40,7 @@ class NginxFile extends pulumi.dynamic.Resource {
   declare readonly generation: pulumi.Output<string>;
   declare readonly weights: pulumi.Output<Weights>;
   constructor(name: string, exportName: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "local-router-provider.js"), exportName), name, { ...props, generation: undefined }, opts);
+    super(lazyProvider(path.join(__dirname, "router-provider.js"), exportName), name, { ...props, generation: undefined }, opts);
   }
 }
 

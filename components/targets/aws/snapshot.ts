@@ -2,8 +2,8 @@
 // instance.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PKG } from "../types";
-import { triggerSlug } from "./snapshot-name";
+import { PKG } from "../../types";
+import { triggerSlug } from "../../backup/snapshot-name";
 
 /** Tag holding the time the snapshot was taken (RDS snapshots have no creation-time output). */
 export const TAKEN_AT_TAG = "runbook:taken-at";

@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
-import { Supervisor } from "../local/supervisor";
-import { routerProgram } from "../local/names";
-import { probeHttp, waitFor } from "../local/wait";
+import { Supervisor } from "./supervisor";
+import { routerProgram } from "./names";
+import { probeHttp, waitFor } from "./wait";
 import { NO_WEIGHTS, renderNginxConfig, renderWeights } from "./nginx-config";
 
 const run = promisify(execFile);

@@ -4,9 +4,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Supervisor } from "../local/supervisor";
-import { instancePort, instanceProgram } from "../local/names";
-import { probeHttp, waitFor } from "../local/wait";
+import { Supervisor } from "./supervisor";
+import { instancePort, instanceProgram } from "./names";
+import { probeHttp, waitFor } from "./wait";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface LocalEnvironmentState {

@@ -4,7 +4,7 @@
 // service share: the ECS cluster, the task execution role and the log group.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, COLOR_HEADER, PKG, Release } from "../types";
+import { Color, COLOR_HEADER, PKG, Release } from "../../types";
 
 export interface AwsClusterArgs {
   /** Service name (`service.name`), a tag on every resource. */

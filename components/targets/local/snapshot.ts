@@ -2,8 +2,8 @@
 // newer release, and verified by a restore.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamic/lazy-provider";
-import { PKG } from "../types";
+import { lazyProvider } from "../../dynamic/lazy-provider";
+import { PKG } from "../../types";
 
 export interface LocalSnapshotArgs {
   /** Stack and service, for the snapshot's name. */
@@ -26,7 +26,7 @@ class PgSnapshot extends pulumi.dynamic.Resource {
   declare readonly durationMs: pulumi.Output<number>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
     const outs = { snapshotId: undefined, takenAt: undefined, verified: undefined, sizeBytes: undefined, sha256: undefined, durationMs: undefined, file: undefined, tables: undefined };
-    super(lazyProvider(path.join(__dirname, "local-snapshot-provider.js"), "localSnapshotProvider"), name, { runbook: "snapshot", ...props, ...outs }, opts);
+    super(lazyProvider(path.join(__dirname, "snapshot-provider.js"), "localSnapshotProvider"), name, { runbook: "snapshot", ...props, ...outs }, opts);
   }
 }
 

@@ -2,9 +2,9 @@
 // (and restarted when they crash) by supervisord, scraped by Prometheus.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamic/lazy-provider";
-import * as paths from "../local/paths";
-import { Color, PKG, Release } from "../types";
+import { lazyProvider } from "../../dynamic/lazy-provider";
+import * as paths from "./paths";
+import { Color, PKG, Release } from "../../types";
 
 export interface LocalEnvironmentArgs {
   /** Stack name, part of every process name so stacks never collide. */
@@ -48,7 +48,7 @@ class LocalProcessGroup extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<string>;
   declare readonly replicas: pulumi.Output<number>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "local-environment-provider.js"), "localEnvironmentProvider"), name, { runbook: "environment", ...props, ports: undefined }, opts);
+    super(lazyProvider(path.join(__dirname, "environment-provider.js"), "localEnvironmentProvider"), name, { runbook: "environment", ...props, ports: undefined }, opts);
   }
 }
 
@@ -72,7 +72,7 @@ export class LocalEnvironment extends pulumi.ComponentResource {
         version: args.release.version,
         replicas: args.release.replicas,
         basePort: args.basePort ?? 18000,
-        entry: args.entry ?? path.resolve(__dirname, "..", "..", "sample-service", "server.js"),
+        entry: args.entry ?? path.resolve(__dirname, "..", "..", "..", "sample-service", "server.js"),
         env: args.release.env,
         databaseUrl: args.databaseUrl ? pulumi.secret(args.databaseUrl) : undefined,
         redisUrl: args.redisUrl,

@@ -1,12 +1,12 @@
 // The embedded default target: supervisord-run processes, nginx, PostgreSQL, Redis, Prometheus,
 // all on this machine (scripts/bootstrap-local.sh starts the shared services).
 import * as pulumi from "@pulumi/pulumi";
-import { LocalEnvironment } from "../environment/local-environment";
-import * as paths from "../local/paths";
-import { LocalRouter } from "../router/local-router";
-import { LocalSnapshot } from "../backup/local-snapshot";
-import { backupsDir } from "../backup/backups-dir";
-import { BlueGreenTarget, TargetContext } from "./target";
+import { LocalEnvironment } from "./environment";
+import * as paths from "./paths";
+import { LocalRouter } from "./router";
+import { LocalSnapshot } from "./snapshot";
+import { backupsDir } from "./backups-dir";
+import { BlueGreenTarget, TargetContext } from "../target";
 
 export function localTarget(ctx: TargetContext): BlueGreenTarget {
   const { config } = ctx;

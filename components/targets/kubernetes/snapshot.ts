@@ -2,8 +2,8 @@
 // database's PersistentVolumeClaim.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PKG } from "../types";
-import { triggerSlug } from "./snapshot-name";
+import { PKG } from "../../types";
+import { triggerSlug } from "../../backup/snapshot-name";
 
 export interface KubernetesSnapshotArgs {
   /** Service name (`service.name`), a label on the snapshot. */

@@ -1,12 +1,12 @@
 // The kubernetes target: per-color Deployments and Services, Gateway API HTTPRoute weights (or a
 // Service selector switch), VolumeSnapshot backups, gates through the gateway with the header.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, StackConfig } from "../config/stack-config";
-import { KubernetesSnapshot } from "../backup/kubernetes-snapshot";
-import { colorServiceName, KubernetesEnvironment, KubernetesGatewayRef } from "../environment/kubernetes-environment";
-import { KubernetesRouter, validateServiceSelectorWeights } from "../router/kubernetes-router";
-import { Color, COLORS, ShiftPlan } from "../types";
-import { BlueGreenTarget, TargetContext } from "./target";
+import { CONFIG_NAMESPACE, StackConfig } from "../../config/stack-config";
+import { KubernetesSnapshot } from "./snapshot";
+import { colorServiceName, KubernetesEnvironment, KubernetesGatewayRef } from "./environment";
+import { KubernetesRouter, validateServiceSelectorWeights } from "./router";
+import { Color, COLORS, ShiftPlan } from "../../types";
+import { BlueGreenTarget, TargetContext } from "../target";
 
 /**
  * Checks what the kubernetes target needs beyond the schema, naming the config keys. Pure: runs

@@ -3,7 +3,7 @@
 // `X-Runbook-Color` header rule) so gates can test the color before it takes any traffic.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, COLOR_HEADER, PKG, Release } from "../types";
+import { Color, COLOR_HEADER, PKG, Release } from "../../types";
 
 /** Port every per-color Service (and the active Service) listens on. */
 export const SERVICE_PORT = 80;
