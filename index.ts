@@ -3,19 +3,22 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "./components/config/read-config";
-import { configuredWeights } from "./components/config/stack-config";
-import * as paths from "./components/targets/local/paths";
+import { configuredTraffic } from "./components/config/stack-config";
 import { BlueGreenService } from "./components/service/blue-green-service";
-import { AppliedSnapshot, AppliedState, planShift, retirementProblems, snapshotTrigger } from "./components/shift/plan";
-import { selectTarget } from "./components/targets/select";
+import { AppliedBackup, AppliedState, backupTrigger, planShift, retirementProblems } from "./components/shift/plan";
+import { stateDir } from "./components/state-dir";
+import { createTarget } from "./components/targets/registry";
+import { isPromotion } from "./components/types";
 
-async function previousState(): Promise<(AppliedState & { snapshot?: AppliedSnapshot }) | undefined> {
+async function previousState(): Promise<(AppliedState & { backup?: AppliedBackup }) | undefined> {
   // Our own last outputs: the engine reads them from the state, so preview stays free of I/O.
+  // `proven` and `snapshot` are the names stacks made before the words were settled used.
   const self = new pulumi.StackReference(`organization/${pulumi.getProject()}/${pulumi.getStack()}`);
-  const [traffic, versions, proven, snapshot] = await Promise.all(
-    ["traffic", "versions", "proven", "snapshot"].map((k) => self.getOutputDetails(k).then((d) => d.value)),
+  const output = (k: string) => self.getOutputDetails(k).then((d) => d.value);
+  const [traffic, versions, stableReleases, proven, backup, snapshot] = await Promise.all(
+    ["traffic", "versions", "stableReleases", "proven", "backup", "snapshot"].map(output),
   );
-  return traffic ? { traffic, versions, proven, snapshot } : undefined;
+  return traffic ? { traffic, versions, stableReleases: stableReleases ?? proven, backup: backup ?? snapshot } : undefined;
 }
 
 // Validated synchronously, before anything else, so bad input fails fast with only its message.
@@ -26,17 +29,18 @@ async function main() {
   const previous = await previousState();
   const problems = retirementProblems(previous, versions);
   if (problems.length) throw new pulumi.RunError(`invalid stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNothing was changed.`);
-  const plan = planShift(previous, configuredWeights(config), versions);
-  const target = await selectTarget({ config, plan });
-  const snapshotTriggerValue = snapshotTrigger(plan, versions, previous?.snapshot, config.backup);
+  const plan = planShift(previous, configuredTraffic(config), versions);
+  const { name: targetName, target } = await createTarget({ config, plan });
+  const trigger = backupTrigger(plan, versions, previous?.backup, config.backup);
   const svc = new BlueGreenService(config.service.name, {
     target,
+    targetName,
     config,
     plan,
-    snapshotTrigger: snapshotTriggerValue,
+    backupTrigger: trigger,
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
-    recordDirectory: path.join(paths.stateDir(), "records"),
+    recordDirectory: path.join(stateDir(), "records"),
     sensitiveConfig: sensitive,
     webhookUrl: config.notifications.webhookUrl ? pulumi.secret(config.notifications.webhookUrl) : undefined,
   });
@@ -44,13 +48,13 @@ async function main() {
     url: svc.url,
     traffic: svc.traffic,
     versions: svc.versions,
-    proven: plan.nextProven,
-    rollbackTarget: plan.nextStable ?? null,
-    change: { kind: plan.kind, towards: plan.towards ?? null, hotfix: config.hotfix, deploymentWindowOverridden: config.hotfix && plan.kind !== "rollback" && plan.kind !== "hold" },
-    snapshot: svc.snapshot
-      ? pulumi.all([svc.snapshot.snapshotId, svc.snapshot.takenAt, svc.snapshot.verified]).apply(([snapshotId, takenAt, verified]) => ({
-          trigger: snapshotTriggerValue,
-          snapshotId,
+    stableReleases: plan.nextStableReleases,
+    stable: plan.nextStable ?? null,
+    change: { kind: plan.kind, towards: plan.towards ?? null, hotfix: config.hotfix, deploymentWindowOverridden: config.hotfix && isPromotion(plan.kind) },
+    backup: svc.backup
+      ? pulumi.all([svc.backup.backupId, svc.backup.takenAt, svc.backup.verified]).apply(([backupId, takenAt, verified]) => ({
+          trigger,
+          backupId,
           takenAt,
           verified,
         }))

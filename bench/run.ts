@@ -14,7 +14,8 @@
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
-import { gateConfigSchema } from "../components/gates/gate-config";
+import { CHECK_NAMES, GateConfig, gateConfigSchema } from "../components/gates/gate-config";
+import { prometheusMetrics } from "../components/gates/prometheus-spec";
 import { allPassed, runChecks } from "../components/gates/run-checks";
 import * as paths from "../components/targets/local/paths";
 import { Supervisor } from "../components/targets/local/supervisor";
@@ -245,7 +246,7 @@ async function gateSection(stack: ThrowawayStack, runs: number, repeats: number)
   await setTraffic(stack, 0);
   const failMs: number[] = [];
   const passMs: number[] = [];
-  const cfg = gateConfigSchema.parse({});
+  const cfg: GateConfig = { ...gateConfigSchema.parse({}), checks: [...CHECK_NAMES] };
   for (let i = 0; i < runs; i++) {
     // A release answering 5% of requests with errors, promoted to 10%: the gate must stop it.
     await stack.setConfig("green.version", `v2.1.${i}`);
@@ -282,7 +283,7 @@ async function gateSection(stack: ThrowawayStack, runs: number, repeats: number)
       baseline: { color: "blue", version: "v1.0.0" },
       databaseUrl: paths.postgresAdminUrl(),
       redisUrl: paths.redisUrl(),
-      prometheusUrl: paths.prometheusUrl(),
+      metrics: prometheusMetrics(paths.prometheusUrl()),
       config: single,
     });
     const ok = allPassed(results);

@@ -1,8 +1,12 @@
-// Target-neutral vocabulary shared by every component and target.
-import * as pulumi from "@pulumi/pulumi";
+// Target-neutral vocabulary shared by every component, every target and the policy pack, and the
+// rules about it that are written once: traffic sums to 100, replicas are 1-20, which kinds of
+// change are promotions. Types only from Pulumi: the policy pack loads this module too.
+import type * as pulumi from "@pulumi/pulumi";
 
-/** The package prefix of every type token: `runbook:<module>:<Type>`. */
-export const PKG = "runbook";
+/** The package prefix of every type token, `deployment-runbook:<module>:<Type>`: the package's own name. */
+export const PKG = "deployment-runbook";
+/** The prefix type tokens had before they matched the package name; aliases keep old stacks. */
+export const OLD_PKG = "runbook";
 
 export type Color = "blue" | "green";
 export const COLORS: readonly Color[] = ["blue", "green"];
@@ -12,9 +16,30 @@ export function otherColor(c: Color): Color {
 }
 
 /** Percent of requests each color receives; always sums to 100. */
-export interface Weights {
+export interface Traffic {
   blue: number;
   green: number;
+}
+
+/** Why `traffic` is not a valid split, or undefined when it is. */
+export function trafficProblem(traffic: Traffic): string | undefined {
+  const { blue, green } = traffic;
+  const ok = (v: number) => Number.isInteger(v) && v >= 0 && v <= 100;
+  return ok(blue) && ok(green) && blue + green === 100 ? undefined : `traffic must be integer percents from 0 to 100 summing to 100 (got blue ${blue}, green ${green})`;
+}
+
+/** Throws, naming `who`, when `traffic` is not a valid split. */
+export function checkTraffic(who: string, traffic: Traffic): void {
+  const problem = trafficProblem(traffic);
+  if (problem) throw new Error(`${who}: ${problem}`);
+}
+
+/** Instances per color. */
+export const REPLICAS = { min: 1, max: 20, default: 2 } as const;
+
+/** Why `replicas` is not allowed, or undefined when it is. */
+export function replicasProblem(replicas: number): string | undefined {
+  return Number.isInteger(replicas) && replicas >= REPLICAS.min && replicas <= REPLICAS.max ? undefined : `replicas must be an integer from ${REPLICAS.min} to ${REPLICAS.max} (got ${replicas})`;
 }
 
 /** One color's release. */
@@ -31,13 +56,29 @@ export interface Release {
  * What a stack config edit asks for, classified against what the last `up` applied:
  * - initial: first deployment of the stack;
  * - promote: weight moves toward a release that has not yet served all traffic;
- * - rollback: weight moves toward a proven release (never gated or blocked);
- * - rolling: a color that serves traffic gets a new version with weights unchanged;
+ * - rollback: weight moves toward a stable release (never gated or blocked);
+ * - rolling: a color that serves traffic gets a new version with traffic unchanged;
  * - hold: nothing that affects traffic changes.
  */
 export type ShiftKind = "initial" | "promote" | "rollback" | "rolling" | "hold";
 
-/** A release that has served 100% of traffic: an instant rollback target. */
+/**
+ * True when the change moves traffic toward, or puts, a release that has not yet served all traffic:
+ * gates run, a backup is taken and the checklist policies apply. The one definition of "promotion".
+ */
+export function isPromotion(kind: ShiftKind): boolean {
+  return kind === "promote" || kind === "rolling" || kind === "initial";
+}
+
+/**
+ * Rollback and hold are never blocked, never gated and never wait for a backup: moving traffic back
+ * to the release that served it must be the fastest, least conditional path, and a hold moves none.
+ */
+export function neverBlocked(kind: ShiftKind): boolean {
+  return !isPromotion(kind);
+}
+
+/** A release that has served 100% of traffic: stable, and so an instant rollback target. */
 export interface StableRelease {
   color: Color;
   version: string;
@@ -45,28 +86,28 @@ export interface StableRelease {
   since?: string;
 }
 
-/** The proven release of each color, with the time it reached 100%. */
-export type ProvenReleases = Partial<Record<Color, { version: string; since: string }>>;
+/** The stable release of each color, with the time it reached 100%. */
+export type StableReleases = Partial<Record<Color, { version: string; since: string }>>;
 
 export interface ShiftPlan {
   kind: ShiftKind;
-  /** Weights the last successful `up` applied (undefined on the first deployment). */
-  previous?: Weights;
-  next: Weights;
+  /** Traffic the last successful `up` applied (undefined on the first deployment). */
+  previous?: Traffic;
+  next: Traffic;
   /** The color gaining weight (promote/rollback/initial) or getting a new version (rolling). */
   towards?: Color;
   /** Versions the last successful `up` applied. */
   previousVersions: Partial<Record<Color, string>>;
-  /** Proven releases before and after this update. */
-  proven: ProvenReleases;
-  nextProven: ProvenReleases;
-  /** The instant rollback target before this update. */
+  /** Stable releases before and after this update. */
+  stableReleases: StableReleases;
+  nextStableReleases: StableReleases;
+  /** The stable release kept as the instant rollback target, before this update. */
   stable?: StableRelease;
-  /** The instant rollback target after this update. */
+  /** The same after this update (the `stable` stack output). */
   nextStable?: StableRelease;
   /**
    * A color whose release this update removes (its version was deleted from config), and the
-   * proven release that replaced it, for the keep-period policy.
+   * stable release that replaced it, for the keep-period policy.
    */
   retiring?: { color: Color; version: string; replacedBy?: StableRelease };
 }
@@ -82,20 +123,20 @@ export interface EnvironmentOutputs {
 export interface RouterOutputs {
   /** Address users (and gates, with X-Runbook-Color) reach the service at. */
   url: pulumi.Output<string>;
-  /** Weights now applied. */
-  weights: pulumi.Output<Weights>;
+  /** Traffic now applied. */
+  traffic: pulumi.Output<Traffic>;
 }
 
-/** The outputs every target's backup snapshot exposes. */
-export interface SnapshotOutputs {
-  snapshotId: pulumi.Output<string>;
-  /** ISO-8601 time the snapshot was taken. */
+/** The outputs every target's backup exposes. */
+export interface BackupOutputs {
+  backupId: pulumi.Output<string>;
+  /** ISO-8601 time the backup was taken. */
   takenAt: pulumi.Output<string>;
-  /** True once a restore of the snapshot was verified (local), or the cloud reports it available. */
+  /** True once a restore of the backup was verified (local), or the cloud reports it available. */
   verified: pulumi.Output<boolean>;
 }
 
-/** Header that routes a request to one color whatever the weights. */
+/** Header that routes a request to one color whatever the traffic. */
 export const COLOR_HEADER = "X-Runbook-Color";
 /** Header every response of the sample service carries. */
 export const VERSION_HEADER = "X-Runbook-Version";

@@ -6,7 +6,7 @@ import { backupAge } from "./backup-age";
 import { deploymentWindow } from "./deployment-window";
 import { gateBeforeShift } from "./gate-before-shift";
 import { kubernetesWorkload } from "./kubernetes-workload";
-import { rollbackTargetKept } from "./rollback-target-kept";
+import { stableKept } from "./stable-kept";
 import { secrets } from "./secrets";
 import { trafficStep } from "./traffic-step";
 
@@ -15,7 +15,7 @@ export const policies: Policies = [
   deploymentWindow,
   trafficStep,
   gateBeforeShift,
-  rollbackTargetKept,
+  stableKept,
   secrets,
   kubernetesWorkload,
   awsLoadBalancer,

@@ -1,4 +1,4 @@
-// AWS target: the listener's weights only protect users if the load balancer stops sending
+// AWS target: the listener's traffic only protect users if the load balancer stops sending
 // requests to tasks that fail a health check.
 import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { options } from "./config";

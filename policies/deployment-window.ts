@@ -2,7 +2,7 @@
 import { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
 import { DAY_NAMES, DayName, describeWindow, inWindow, localTime, policyClock, timeZoneProblem } from "./clock";
 import { NOW_OPTION, options } from "./config";
-import { CONFIG_NAMESPACE, describeChange, readRecord } from "./record";
+import { CONFIG_NAMESPACE, describeChange, isPromotion, readRecord } from "./record";
 
 export interface DeploymentWindowOptions {
   timeZone: string;
@@ -74,7 +74,7 @@ export const deploymentWindow: ResourceValidationPolicy = {
     const record = readRecord(args.type, args.props);
     if (!record) return;
     const kind = record.plan.kind;
-    if (!(kind === "promote" || kind === "rolling" || kind === "initial")) return;
+    if (!isPromotion(kind)) return;
     if (record.hotfix) return;
 
     const o = options<DeploymentWindowOptions>(args, deploymentWindowSchema);

@@ -2,7 +2,7 @@
 // health gate for the color gaining weight, so a failed gate leaves traffic as it was.
 import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { options } from "./config";
-import { describeChange, read } from "./record";
+import { describeChange, isPromotion, read } from "./record";
 import { colorOf, dependencyClosure, describeGate, isHealthGate, recordsIn, routersOf } from "./stack";
 
 export interface GateBeforeShiftOptions {
@@ -21,7 +21,7 @@ export const gateBeforeShiftSchema: PolicyConfigSchema = {
 
 export const gateBeforeShift: StackValidationPolicy = {
   name: "gate-before-shift",
-  description: "Checks that the resource carrying the traffic weights depends on a health gate, run in this update, for the color gaining weight.",
+  description: "Checks that the resource carrying the traffic split depends on a health gate, run in this update, for the color a promotion moves toward.",
   // Mandatory: without the dependency a failed gate would not stop the shift. Dependencies are
   // only visible to a stack policy, which the engine runs after the update's steps: `preview`
   // (and the preview `pulumi up` runs first) refuses before anything changes.
@@ -31,11 +31,11 @@ export const gateBeforeShift: StackValidationPolicy = {
     const o = options<GateBeforeShiftOptions>(args, gateBeforeShiftSchema);
     for (const { resource, record } of recordsIn(args.resources)) {
       const { kind, towards } = record.plan;
-      if (!towards || !(kind === "promote" || (kind === "initial" && o.requireForInitial))) continue;
+      if (!towards || !isPromotion(kind) || (kind === "initial" && !o.requireForInitial)) continue;
       const routers = routersOf(args.resources, record);
       if (routers.length === 0) {
         report(
-          `${describeChange(record)} found no resource carrying the traffic weights of service ${record.service} on target ${record.target}, so no gate can hold the shift back; register the service's router in this stack`,
+          `${describeChange(record)} found no resource carrying the traffic split of service ${record.service} on target ${record.target}, so no gate can hold the shift back; register the service's router in this stack`,
           resource.urn,
         );
         continue;

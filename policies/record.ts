@@ -1,46 +1,21 @@
 // Reading what the program registered, as the policies see it: the deployment record (one per
 // blue/green service) and the engine's unknown values.
 //
-// The pack deliberately does not import the program's modules (components/): it runs in its own
-// process, from the policies folder, and must judge what was registered, not what the program
-// meant to register. The few names it shares with the program are repeated here.
+// The pack runs in its own process and judges what was registered, not what the program meant to
+// register: it reads the resources' properties. The vocabulary (colors, kinds of change, roles) and
+// the rules about it come from the program's own pure modules, so both agree by construction.
 import { UnknownValueError } from "@pulumi/policy";
+import { DYNAMIC_TYPE, ROLE_PROPERTY, ROLES } from "../components/roles";
+import type { Color, ShiftPlan } from "../components/types";
 
-/** Config namespace of the stack, as in `deployment-runbook:hotfix`. */
-export const CONFIG_NAMESPACE = "deployment-runbook";
-/** Type token of every Node.js dynamic resource (the record, gates, and the local target). */
-export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
+export { CONFIG_NAMESPACE } from "../components/config/schema-helpers";
+export { DYNAMIC_TYPE } from "../components/roles";
+export { COLORS, isPromotion, neverBlocked } from "../components/types";
+export type { Color, ShiftKind, StableRelease, Traffic } from "../components/types";
 
-export type Color = "blue" | "green";
-export const COLORS: readonly Color[] = ["blue", "green"];
-export type ShiftKind = "initial" | "promote" | "rollback" | "rolling" | "hold";
-
-export interface Weights {
-  blue: number;
-  green: number;
-}
-
-export interface StableRelease {
-  color: Color;
-  version: string;
-  /** ISO-8601 time the release reached 100%, when known. */
-  since?: string;
-}
-
-export interface ShiftPlan {
-  kind: ShiftKind;
-  previous?: Weights;
-  next: Weights;
-  towards?: Color;
-  stable?: StableRelease;
-  nextStable?: StableRelease;
-  /** A color whose release this update removes, and the proven release that replaced it. */
-  retiring?: { color: Color; version: string; replacedBy?: StableRelease };
-}
-
-/** A snapshot as the record states it; each field may be unknown while previewing. */
-export interface RecordedSnapshot {
-  snapshotId: string | Unknown;
+/** A backup as the record states it; each field may be unknown while previewing. */
+export interface RecordedBackup {
+  backupId: string | Unknown;
   takenAt: string | Unknown;
   verified: boolean | Unknown;
 }
@@ -56,7 +31,9 @@ export interface DeploymentRecord {
   hotfix: boolean;
   maintenance: boolean;
   /** undefined: the record has none; UNKNOWN: it is taken in this very update (preview). */
-  snapshot: RecordedSnapshot | undefined | Unknown;
+  backup: RecordedBackup | undefined | Unknown;
+  /** `backup.refreshAfterMinutes` as the program used it (undefined in records written before it was recorded). */
+  backupRefreshAfterMinutes?: number;
   gates: string[];
   sensitiveConfig: { key: string; secret: boolean }[];
 }
@@ -64,7 +41,7 @@ export interface DeploymentRecord {
 // ---------------------------------------------------------------------------------------------
 // Unknown values.
 //
-// During `preview` a value that depends on a resource not yet created or updated (the snapshot
+// During `preview` a value that depends on a resource not yet created or updated (the backup
 // taken in this update) is unknown. The engine sends it to the pack as a sentinel string, and
 // @pulumi/policy 1.21 wraps `props` in a proxy (`unknownCheckingProxy`) that throws
 // `UnknownValueError` when such a property is read. A policy that lets it escape is reported by
@@ -128,13 +105,13 @@ export function str(obj: unknown, ...path: (string | number)[]): string | undefi
 // ---------------------------------------------------------------------------------------------
 // The deployment record.
 
-/** True when the resource is a deployment record (a dynamic resource marked `runbook`). */
+/** True when the resource is a deployment record (a dynamic resource with the record's role). */
 export function isRecord(type: string, props: unknown): boolean {
-  return type === DYNAMIC_TYPE && read(props, "runbook") === "deployment-record";
+  return type === DYNAMIC_TYPE && read(props, ROLE_PROPERTY) === ROLES.record;
 }
 
 /**
- * Copies a record's properties into plain data. Only the snapshot may be unknown (it is taken in
+ * Copies a record's properties into plain data. Only the backup may be unknown (it is taken in
  * the same update); any other unknown field is unexpected and its UnknownValueError is left to the
  * pack, which reports the policy as unable to run during preview rather than guessing.
  */
@@ -150,19 +127,20 @@ export function readRecord(type: string, props: Record<string, unknown>): Deploy
     versions: plain<Partial<Record<Color, string>>>("versions") ?? {},
     hotfix: plain<boolean>("hotfix") === true,
     maintenance: plain<boolean>("maintenance") === true,
-    snapshot: readSnapshot(props),
+    backup: readBackup(props),
+    backupRefreshAfterMinutes: plain<number | undefined>("backupRefreshAfterMinutes"),
     gates: plain<string[]>("gates") ?? [],
     sensitiveConfig: plain<{ key: string; secret: boolean }[]>("sensitiveConfig") ?? [],
   };
 }
 
-function readSnapshot(props: Record<string, unknown>): DeploymentRecord["snapshot"] {
-  const s = read(props, "snapshot");
+function readBackup(props: Record<string, unknown>): DeploymentRecord["backup"] {
+  const s = read(props, "backup");
   if (s === UNKNOWN) return UNKNOWN;
   if (s === undefined || s === null) return undefined;
   const field = (k: string) => read(s, k);
   return {
-    snapshotId: field("snapshotId") as string | Unknown,
+    backupId: field("backupId") as string | Unknown,
     takenAt: field("takenAt") as string | Unknown,
     verified: field("verified") as boolean | Unknown,
   };
@@ -177,15 +155,6 @@ function copy(v: unknown): unknown {
     return out;
   }
   return v;
-}
-
-/**
- * Rollback and hold are never blocked by any policy in this pack: moving traffic back to the
- * release that served it must be the fastest, least conditional path (spec: DESIGN.md), and a
- * hold moves no traffic.
- */
-export function neverBlocked(kind: ShiftKind): boolean {
-  return kind === "rollback" || kind === "hold";
 }
 
 /** "promotion toward green v2.0.0": how messages name the change the record describes. */

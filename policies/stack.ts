@@ -1,18 +1,20 @@
 // Finding things in the stack, for the stack validation policies: records, each target's
-// environments and weight-bearing router, health gates, and what a resource depends on.
+// environments and traffic-bearing router, health gates, and what a resource depends on.
 //
-// Resources on every target say which color they run (dynamic props `color`, Kubernetes label
-// `color`, AWS tag `color`) and, when they carry one, which service (`service` prop, label `app`,
-// tag `app` or `service`). A resource that names no service is taken to belong to any service.
+// Every resource that plays a part in the runbook's flow carries a role marker (components/roles.ts)
+// where its target puts it (a dynamic property, a Kubernetes label, an AWS tag); the target's own
+// description (components/targets/<name>/, through the registry) says how to read it. A resource
+// that names no service is taken to belong to any service.
 import { PolicyResource } from "@pulumi/policy";
-import { Color, DeploymentRecord, DYNAMIC_TYPE, neverBlocked, read, readRecord, str, UNKNOWN } from "./record";
+import { ROLES, Role } from "../components/roles";
+import { dynamicResources } from "../components/targets/dynamic-resources";
+import "../components/targets/builtin";
+import { registeredTargets } from "../components/targets/registry";
+import type { SeenResource, TargetResources } from "../components/targets/target";
+import { Color, DeploymentRecord, isUnknownValueError, neverBlocked, read, readRecord, UNKNOWN } from "./record";
 
 export const K8S_DEPLOYMENT = "kubernetes:apps/v1:Deployment";
-export const K8S_SERVICE = "kubernetes:core/v1:Service";
-export const K8S_HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
 export const K8S_PDB = "kubernetes:policy/v1:PodDisruptionBudget";
-export const ECS_SERVICE = "aws:ecs/service:Service";
-export const LB_LISTENER = "aws:lb/listener:Listener";
 export const LB_TARGET_GROUPS = ["aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup"];
 
 export interface FoundRecord {
@@ -30,25 +32,49 @@ export function recordsIn(resources: PolicyResource[]): FoundRecord[] {
   return found;
 }
 
-function runbookRole(r: PolicyResource): unknown {
-  return r.type === DYNAMIC_TYPE ? read(r.props, "runbook") : undefined;
+/** Plain string reads through the engine's proxy: an unknown value reads as "not said". */
+function seen(r: PolicyResource): SeenResource {
+  const props = new Proxy(r.props, {
+    get: (target, key) => {
+      const v = read(target, key as string);
+      return v === UNKNOWN ? undefined : v;
+    },
+  });
+  return { type: r.type, props };
 }
 
-function labelOrTag(r: PolicyResource, key: string): string | undefined {
-  if (r.type.startsWith("kubernetes:")) return str(r.props, "metadata", "labels", key);
-  if (r.type.startsWith("aws:")) return str(r.props, "tags", key) ?? str(r.props, "tagsAll", key);
-  return str(r.props, key);
+/** The descriptions that can answer for `r`: the dynamic resources' (gates, record) and every target's. */
+function descriptions(): TargetResources[] {
+  return [dynamicResources, ...registeredTargets().map((t) => t.resources)];
+}
+
+function first<T>(r: PolicyResource, pick: (d: TargetResources, s: SeenResource) => T | undefined): T | undefined {
+  const s = seen(r);
+  for (const d of descriptions()) {
+    try {
+      const v = pick(d, s);
+      if (v !== undefined) return v;
+    } catch (e) {
+      // A label or tag the engine does not know yet (preview) says nothing.
+      if (!isUnknownValueError(e)) throw e;
+    }
+  }
+  return undefined;
+}
+
+/** The role marker the program put on `r`. */
+export function roleOf(r: PolicyResource): Role | undefined {
+  return first(r, (d, s) => d.roleOf(s));
 }
 
 /** The color a resource runs or serves, when it says. */
 export function colorOf(r: PolicyResource): string | undefined {
-  return labelOrTag(r, "color");
+  return first(r, (d, s) => d.colorOf(s));
 }
 
 /** The service a resource belongs to, when it says. */
 export function serviceOf(r: PolicyResource): string | undefined {
-  if (r.type === DYNAMIC_TYPE) return str(r.props, "service");
-  return labelOrTag(r, "app") ?? (r.type.startsWith("aws:") ? labelOrTag(r, "service") : undefined);
+  return first(r, (d, s) => d.serviceOf(s));
 }
 
 function sameService(r: PolicyResource, service: string): boolean {
@@ -56,43 +82,18 @@ function sameService(r: PolicyResource, service: string): boolean {
   return s === undefined || s === service;
 }
 
-/** The environments (per-color workloads) of the record's service and target running `color`. */
+/** The environments (per-color workloads) of the record's service running `color`. */
 export function environmentsOf(resources: PolicyResource[], record: DeploymentRecord, color: Color): PolicyResource[] {
-  const isEnvironment = (r: PolicyResource): boolean => {
-    switch (record.target) {
-      case "kubernetes":
-        return r.type === K8S_DEPLOYMENT;
-      case "aws":
-        return r.type === ECS_SERVICE;
-      default:
-        return runbookRole(r) === "environment";
-    }
-  };
-  return resources.filter((r) => isEnvironment(r) && colorOf(r) === color && sameService(r, record.service));
+  return resources.filter((r) => roleOf(r) === ROLES.environment && colorOf(r) === color && sameService(r, record.service));
 }
 
-/**
- * The resources that carry the blue/green weights for the record's service. A color's own preview
- * route (Kubernetes HTTPRoute labelled `color`) or preview listener (AWS listener tagged `color`)
- * is how gates reach that color before it has weight; it is not weight-bearing.
- */
+/** The resources that carry the blue/green split for the record's service. */
 export function routersOf(resources: PolicyResource[], record: DeploymentRecord): PolicyResource[] {
-  const isRouter = (r: PolicyResource): boolean => {
-    switch (record.target) {
-      case "kubernetes":
-        if (r.type === K8S_HTTP_ROUTE) return colorOf(r) === undefined;
-        return r.type === K8S_SERVICE && (r.name.endsWith("-active") || (str(r.props, "metadata", "name") ?? "").endsWith("-active"));
-      case "aws":
-        return r.type === LB_LISTENER && colorOf(r) === undefined;
-      default:
-        return runbookRole(r) === "router";
-    }
-  };
-  return resources.filter((r) => isRouter(r) && sameService(r, record.service));
+  return resources.filter((r) => roleOf(r) === ROLES.routerTraffic && sameService(r, record.service));
 }
 
 export function isHealthGate(r: PolicyResource): boolean {
-  return runbookRole(r) === "health-gate";
+  return roleOf(r) === ROLES.healthGate;
 }
 
 /**
@@ -105,15 +106,15 @@ export function dependencyClosure(r: PolicyResource, all: PolicyResource[]): Pol
   for (const c of all) {
     if (c.parent) children.set(c.parent.urn, [...(children.get(c.parent.urn) ?? []), c]);
   }
-  const seen = new Map<string, PolicyResource>();
+  const found = new Map<string, PolicyResource>();
   const queue = [...r.dependencies];
   while (queue.length > 0) {
     const d = queue.shift()!;
-    if (seen.has(d.urn) || d.urn === r.urn) continue;
-    seen.set(d.urn, d);
+    if (found.has(d.urn) || d.urn === r.urn) continue;
+    found.set(d.urn, d);
     queue.push(...d.dependencies, ...(children.get(d.urn) ?? []));
   }
-  return [...seen.values()];
+  return [...found.values()];
 }
 
 /** How messages name a gate: `web-green-gate (green, run false)`. */

@@ -291,7 +291,7 @@ sup_running() { sv pid >/dev/null 2>&1; }
 # One supervisorctl call (each costs ~150 ms of Python start-up) for what the steps below need:
 # SUP_UP=1 when supervisord answers, STATE_OF[name] = RUNNING, STARTING, FATAL, ... or ABSENT.
 declare -A STATE_OF
-snapshot() {
+backup() {
   local out name rest
   SUP_UP=0
   STATE_OF=([runbook-redis]=ABSENT [runbook-prometheus]=ABSENT)
@@ -338,7 +338,7 @@ stdout_logfile_backups=2
 EOF
 }
 
-snapshot
+backup
 
 # Redis: reuse anything that already answers PING on the port (a system redis, a CI service);
 # otherwise run our own. Decided before supervisord starts, since it autostarts every program file.

@@ -4,7 +4,7 @@
 //   npm run db:restore -- --env <stack> --backup latest|<id> --yes   (restore_db.sh)
 import { inspectDatabase } from "../components/gates/checks/database-check";
 import { backupsDir } from "../components/targets/local/backups-dir";
-import { listSnapshots, restoreSnapshot, takeSnapshot } from "../components/targets/local/pg-snapshot";
+import { listBackups, restoreBackup, takeBackup } from "../components/targets/local/pg-backup";
 import * as paths from "../components/targets/local/paths";
 import { serviceKey } from "../components/targets/local/names";
 import { UsageError, parseFlags, runMain } from "./cli-args";
@@ -20,7 +20,7 @@ async function main(): Promise<number> {
     rest,
     {
       env: { type: "string", description: "stack" },
-      ...(command === "restore" ? { backup: { type: "string" as const, description: "snapshot" }, yes: { type: "boolean" as const, description: "confirm" } } : {}),
+      ...(command === "restore" ? { backup: { type: "string" as const, description: "backup" }, yes: { type: "boolean" as const, description: "confirm" } } : {}),
     },
     usage,
   ) as { env?: string; backup?: string; yes?: boolean };
@@ -38,26 +38,26 @@ async function main(): Promise<number> {
     return r.saturationPercent <= stack.config.gates.database.maxPoolSaturationPercent ? 0 : 1;
   }
   if (command === "backup") {
-    const s = await takeSnapshot(url, dir, `${serviceKey(flags.env, stack.config.service.name)}-manual`);
-    console.log(`snapshot ${s.snapshotId}: ${s.sizeBytes} bytes, sha256 ${s.sha256.slice(0, 16)}…, ${s.durationMs} ms, verified by restore (${Object.entries(s.tables).map(([t, n]) => `${t} ${n} rows`).join(", ") || "no tables"})`);
+    const s = await takeBackup(url, dir, `${serviceKey(flags.env, stack.config.service.name)}-manual`);
+    console.log(`backup ${s.backupId}: ${s.sizeBytes} bytes, sha256 ${s.sha256.slice(0, 16)}…, ${s.durationMs} ms, verified by restore (${Object.entries(s.tables).map(([t, n]) => `${t} ${n} rows`).join(", ") || "no tables"})`);
     return 0;
   }
   // restore
-  if (!flags.backup) throw new UsageError(`--backup is required (latest or a snapshot id)\nusage: ${usage}`);
-  const snapshots = listSnapshots(dir).filter((s) => s.verified);
-  const chosen = flags.backup === "latest" ? snapshots[0] : snapshots.find((s) => s.snapshotId === flags.backup);
+  if (!flags.backup) throw new UsageError(`--backup is required (latest or a backup id)\nusage: ${usage}`);
+  const backups = listBackups(dir).filter((s) => s.verified);
+  const chosen = flags.backup === "latest" ? backups[0] : backups.find((s) => s.backupId === flags.backup);
   if (!chosen) {
-    throw new UsageError(`--backup ${JSON.stringify(flags.backup)}: no verified snapshot by that id in ${dir} (allowed: latest, ${snapshots.slice(0, 5).map((s) => s.snapshotId).join(", ") || "none taken yet"})`);
+    throw new UsageError(`--backup ${JSON.stringify(flags.backup)}: no verified backup by that id in ${dir} (allowed: latest, ${backups.slice(0, 5).map((s) => s.backupId).join(", ") || "none taken yet"})`);
   }
   if (!flags.yes) {
-    console.log(`would restore ${chosen.snapshotId} (taken ${chosen.takenAt}) over the database of stack ${flags.env}, after a safety snapshot.`);
+    console.log(`would restore ${chosen.backupId} (taken ${chosen.takenAt}) over the database of stack ${flags.env}, after a safety backup.`);
     console.log("nothing was changed: add --yes to restore.");
     return 1;
   }
-  const safety = await takeSnapshot(url, dir, `${serviceKey(flags.env, stack.config.service.name)}-before-restore`);
-  console.log(`safety snapshot ${safety.snapshotId} taken (restore it with --backup ${safety.snapshotId} --yes)`);
-  const r = await restoreSnapshot(url, chosen);
-  console.log(`restored ${chosen.snapshotId}; verified row counts: ${Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ") || "no tables"}`);
+  const safety = await takeBackup(url, dir, `${serviceKey(flags.env, stack.config.service.name)}-before-restore`);
+  console.log(`safety backup ${safety.backupId} taken (restore it with --backup ${safety.backupId} --yes)`);
+  const r = await restoreBackup(url, chosen);
+  console.log(`restored ${chosen.backupId}; verified row counts: ${Object.entries(r.tables).map(([t, n]) => `${t} ${n}`).join(", ") || "no tables"}`);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // check passes.
 import { CHECK_NAMES, CheckName } from "../components/gates/gate-config";
 import { CheckResult } from "../components/gates/checks/types";
+import { prometheusMetrics } from "../components/gates/prometheus-spec";
 import { allPassed, formatResults, runChecks } from "../components/gates/run-checks";
 import * as paths from "../components/targets/local/paths";
 import { COLORS, Color, otherColor } from "../components/types";
@@ -53,7 +54,7 @@ async function main(): Promise<number> {
         baseline: baselineVersion && traffic[other] > 0 ? { color: other, version: baselineVersion } : undefined,
         databaseUrl: paths.postgresAdminUrl(),
         redisUrl: paths.redisUrl(),
-        prometheusUrl: paths.prometheusUrl(),
+        metrics: prometheusMetrics(paths.prometheusUrl()),
         config: stack.config.gates,
       },
       selected,

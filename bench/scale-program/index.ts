@@ -1,14 +1,15 @@
 // The scale benchmark's program: `bench-scale:services` blue/green services on the local target,
 // each with its own name and ports, composed exactly as index.ts composes the one service of a
-// real stack (validated config, shift plan, snapshot trigger, BlueGreenService). Only ever
+// real stack (validated config, shift plan, backup trigger, BlueGreenService). Only ever
 // previewed: nothing is started, so the ports are never bound.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { configuredWeights, parseStackConfig } from "../../components/config/stack-config";
+import { configuredTraffic, parseStackConfig } from "../../components/config/stack-config";
 import * as paths from "../../components/targets/local/paths";
 import { BlueGreenService } from "../../components/service/blue-green-service";
-import { planShift, snapshotTrigger } from "../../components/shift/plan";
+import { planShift, backupTrigger } from "../../components/shift/plan";
 import { localTarget } from "../../components/targets/local/target";
+import type { LocalConfig } from "../../components/targets/local/config";
 
 const cfg = new pulumi.Config();
 const count = cfg.requireNumber("services");
@@ -25,12 +26,13 @@ for (let i = 0; i < count; i++) {
     local: { routerPort: 40000 + i, basePort: 41000 + 200 * i },
   });
   const versions = { blue: config.blue.version, green: config.green.version };
-  const plan = planShift(undefined, configuredWeights(config), versions);
+  const plan = planShift(undefined, configuredTraffic(config), versions);
   new BlueGreenService(name, {
-    target: localTarget({ config, plan }),
+    target: localTarget(config.local as LocalConfig, { config, plan }),
+    targetName: "local",
     config,
     plan,
-    snapshotTrigger: snapshotTrigger(plan, versions, undefined, config.backup),
+    backupTrigger: backupTrigger(plan, versions, undefined, config.backup),
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
     recordDirectory: path.join(paths.stateDir(), "records"),

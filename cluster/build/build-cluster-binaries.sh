@@ -126,7 +126,7 @@ for c in "${selected[@]}"; do
   rm -rf "$partial"; mkdir -p "$partial"
   ticker "$c" "$start" & tick=$!
   (cd "$here/${inputs[$c]%%/*}" && "build_$c" "$partial")
-  kill "$tick"; wait "$tick" || true; tick=""
+  kill "$tick" 2>/dev/null || true; wait "$tick" || true; tick=""
   rm -rf "${dir[$c]}/src"
   mv "$partial" "${dir[$c]}/bin"
   # Other hashes of this component are stale builds: drop them (each is 100-300 MB).

@@ -1,10 +1,12 @@
 // Reads the stack config from the engine and validates it. Bad input becomes a RunError, which the
 // engine prints without a stack trace, before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
+import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, StackConfig, StackConfigError, nestConfig, parseStackConfig } from "./stack-config";
 import { SensitiveConfigKey } from "../record/deployment-record";
 
-const SENSITIVE = /(password|passphrase|token|secret|webhook|apikey|api_key|credentials?)/i;
+// Connection URLs (databaseUrl, redisUrl) carry passwords: they are judged like passwords.
+const SENSITIVE = /(password|passphrase|token|secret|webhook|apikey|api_key|credentials?|databaseurl|redisurl)/i;
 
 /** Keys the engine was told are secrets (the Node.js SDK's documented environment variable). */
 export function secretConfigKeys(): Set<string> {
@@ -27,15 +29,7 @@ export function sensitiveConfigKeys(flat: Record<string, string>, secrets: Set<s
   };
   for (const [key, raw] of Object.entries(flat)) {
     if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    let value: unknown = raw;
-    if (/^\s*[{[]/.test(raw)) {
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        // a plain string that happens to start with a brace
-      }
-    }
-    visit(key, key, value);
+    visit(key, key, parseConfigValue(raw));
   }
   return found;
 }

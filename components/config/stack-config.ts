@@ -1,40 +1,24 @@
 // The stack config schema (namespace `deployment-runbook`), validated with zod before any resource
-// is registered, so bad input stops `preview` and `up` with nothing changed.
+// is registered, so bad input stops `preview` and `up` with nothing changed. The shared keys are
+// here; each registered target adds its own section (`local.*`, `kubernetes.*`, ...) and rules.
 import { z } from "zod";
-import { gateConfigSchema } from "../gates/gate-config";
+import { GateConfig, gateConfigSchema } from "../gates/gate-config";
+import { registeredTargets, targetDefinition, targetNames } from "../targets/registry";
+import "../targets/builtin";
+import { REPLICAS } from "../types";
+import { parseConfigValue } from "./config-value";
+import { CONFIG_NAMESPACE, boolean, configKey, integer } from "./schema-helpers";
 
-export const CONFIG_NAMESPACE = "deployment-runbook";
-export const TARGETS = ["local", "kubernetes", "aws"] as const;
-export type Target = (typeof TARGETS)[number];
+export { CONFIG_NAMESPACE, configKey, configuredTraffic, integer, port, boolean } from "./schema-helpers";
 
 const VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 
-/** Accepts numbers and numeric strings (flat keys set without --path arrive as strings). */
-function integer(min: number, max: number, what: string) {
-  return z.preprocess(
-    (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
-    z
-      .number({ invalid_type_error: `must be an integer ${what}` })
-      .int({ message: `must be an integer ${what}` })
-      .min(min, { message: `must be an integer ${what}` })
-      .max(max, { message: `must be an integer ${what}` }),
-  );
-}
-
-function boolean() {
-  return z.preprocess(
-    (v) => (v === "true" ? true : v === "false" ? false : v),
-    z.boolean({ invalid_type_error: "must be true or false" }),
-  );
-}
-
-const port = () => integer(1024, 65535, "from 1024 to 65535");
 
 const release = z
   .object({
     version: z.string().regex(VERSION, { message: "must be a release version like v1.2.3" }).optional(),
-    replicas: integer(1, 20, "from 1 to 20").default(2),
+    replicas: integer(REPLICAS.min, REPLICAS.max, `from ${REPLICAS.min} to ${REPLICAS.max}`).default(REPLICAS.default),
     env: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name: letters, digits and _, not starting with a digit" }),
@@ -45,60 +29,8 @@ const release = z
   .strict()
   .default({});
 
-const local = z
-  .object({
-    routerPort: port().default(8080),
-    basePort: port().default(18000),
-    workMs: integer(0, 10000, "from 0 to 10000 (milliseconds)").default(5),
-  })
-  .strict()
-  .default({});
-
-const kubernetes = z
-  .object({
-    namespace: z.string().regex(NAME, { message: "must be a DNS label" }).default("default"),
-    image: z.string().min(1, { message: "must name a container image" }).optional(),
-    mode: z.enum(["gateway-api", "service-selector"]).default("gateway-api"),
-    gatewayName: z.string().default("runbook-gateway"),
-    gatewayNamespace: z.string().optional(),
-    hostname: z.string().optional(),
-    snapshotClass: z.string().default("csi-snapclass"),
-    databaseClaim: z.string().default("postgres-data"),
-    containerPort: port().default(8080),
-    gatewayScheme: z.enum(["http", "https"]).default("http"),
-    cpuRequestMillicores: integer(10, 64000, "from 10 to 64000 (millicores)").default(100),
-    cpuLimitMillicores: integer(10, 64000, "from 10 to 64000 (millicores)").default(500),
-    memoryRequestMiB: integer(16, 262144, "from 16 to 262144").default(128),
-    memoryLimitMiB: integer(16, 262144, "from 16 to 262144").default(256),
-  })
-  .strict()
-  .default({});
-
-const aws = z
-  .object({
-    region: z.string().optional(),
-    vpcId: z.string().optional(),
-    subnetIds: z.array(z.string()).default([]),
-    securityGroupIds: z.array(z.string()).default([]),
-    // The ALB's own (usually public) subnets and security groups; empty means the tasks' ones.
-    loadBalancerSubnetIds: z.array(z.string()).default([]),
-    loadBalancerSecurityGroupIds: z.array(z.string()).default([]),
-    image: z.string().optional(),
-    cpu: integer(256, 16384, "from 256 to 16384 (CPU units)").default(256),
-    memoryMiB: integer(512, 122880, "from 512 to 122880").default(512),
-    containerPort: port().default(8080),
-    listenerPort: integer(1, 65535, "from 1 to 65535").default(80),
-    previewListenerPort: integer(1, 65535, "from 1 to 65535").default(9000),
-    certificateArn: z.string().optional(),
-    stickinessSeconds: integer(0, 604800, "from 0 to 604800 (0 turns stickiness off)").default(0),
-    dbInstanceIdentifier: z.string().default("runbook-db"),
-  })
-  .strict()
-  .default({});
-
-export const stackConfigSchema = z
-  .object({
-    target: z.enum(TARGETS, { errorMap: () => ({ message: `must be one of ${TARGETS.join(", ")}` }) }).default("local"),
+const sharedShape = {
+    target: z.string().default("local"),
     service: z
       .object({
         name: z.string().regex(NAME, { message: "must be 2-32 lowercase letters, digits or dashes" }).default("app"),
@@ -113,16 +45,13 @@ export const stackConfigSchema = z
       .default({}),
     hotfix: boolean().default(false),
     maintenance: boolean().default(false),
-    local,
-    kubernetes,
-    aws,
     gates: gateConfigSchema,
     backup: z
       .object({
         enabled: boolean().default(true),
-        /** Bump to take a fresh snapshot for the promotion under way. */
-        generation: integer(0, 1_000_000, "from 0 (bump it to take a fresh snapshot)").default(0),
-        /** A promotion step re-takes a snapshot older than this. */
+        /** Bump to take a fresh backup for the promotion under way. */
+        generation: integer(0, 1_000_000, "from 0 (bump it to take a fresh backup)").default(0),
+        /** A promotion step re-takes a backup older than this. */
         refreshAfterMinutes: integer(1, 10_080, "from 1 to 10080 (minutes)").default(50),
       })
       .strict()
@@ -131,9 +60,22 @@ export const stackConfigSchema = z
       .object({ webhookUrl: z.string().url({ message: "must be an http(s) URL" }).optional() })
       .strict()
       .default({}),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
+};
+
+type SharedConfig = z.infer<z.ZodObject<typeof sharedShape>>;
+
+/** The validated stack config: the shared keys, and each registered target's section by its name. */
+export type StackConfig = Omit<SharedConfig, "gates"> & { gates: GateConfig } & { readonly [section: string]: unknown };
+
+/** The whole schema: the shared keys and every registered target's section (built per call: tests register targets). */
+export function stackConfigSchema() {
+  const names = targetNames();
+  const sections = Object.fromEntries(registeredTargets().map((t) => [t.name, t.configSchema]));
+  const target = z.enum(names as [string, ...string[]], { errorMap: () => ({ message: `must be one of ${names.join(", ")}` }) }).default("local");
+  return z
+    .object({ ...sharedShape, target, ...sections })
+    .strict()
+    .superRefine((c, ctx) => {
     // Cross-field rules only judge fields that are valid on their own: one message per mistake.
     const green = c.traffic?.green;
     if (!Number.isInteger(green) || green < 0 || green > 100) return;
@@ -147,12 +89,8 @@ export const stackConfigSchema = z
     if (green < 100 && !c.blue.version) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["blue", "version"], message: `is required when traffic.green is ${green} (blue serves the rest)` });
     }
-    if (c.target === "local" && c.local.basePort + 200 > 65535) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["local", "basePort"], message: "must leave room for 200 instance ports (at most 65335)" });
-    }
-  });
-
-export type StackConfig = z.infer<typeof stackConfigSchema>;
+    });
+}
 
 export class StackConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -172,16 +110,7 @@ export function nestConfig(flat: Record<string, string>): Record<string, unknown
   for (const [fullKey, raw] of Object.entries(flat)) {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
-    let value: unknown = raw;
-    const trimmed = raw.trim();
-    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-      try {
-        value = JSON.parse(trimmed);
-      } catch {
-        // leave it a string: the schema will say what it expected
-      }
-    }
-    setPath(out, key.split("."), value);
+    setPath(out, key.split("."), parseConfigValue(raw));
   }
   return out;
 }
@@ -215,25 +144,44 @@ function valueAt(obj: unknown, path: (string | number)[]): unknown {
   return node;
 }
 
-/** Validates a nested config object; throws StackConfigError naming every bad key. */
+/**
+ * Validates a nested config object: the schema, then the chosen target's own rules, then whether the
+ * target can run the selected gate checks (their default is what it can run). Throws
+ * StackConfigError naming every bad key.
+ */
 export function parseStackConfig(nested: Record<string, unknown>): StackConfig {
-  const result = stackConfigSchema.safeParse(nested);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const schema = stackConfigSchema();
+  const result = schema.safeParse(nested);
+  if (!result.success) throw new StackConfigError(schemaProblems(schema, nested, result.error));
+  const parsed = result.data as SharedConfig & Record<string, unknown>;
+  const target = targetDefinition(parsed.target);
+  const section = parsed[target.name];
+  const problems = target.validate?.(section, parsed as StackConfig) ?? [];
+  const support = target.gateChecks(section);
+  const selected = parsed.gates.checks ?? support.runnable;
+  for (const check of selected) {
+    const missing = support.missing[check];
+    if (missing) problems.push(`${configKey("gates.checks")}: "${check}" cannot run on the ${target.name} target without ${configKey(missing)} (set it, or leave ${check} out of gates.checks)`);
+  }
+  if (problems.length) throw new StackConfigError(problems);
+  return { ...parsed, gates: { ...parsed.gates, checks: selected } } as StackConfig;
+}
+
+function schemaProblems(schema: z.ZodTypeAny, nested: Record<string, unknown>, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
     const key = `${CONFIG_NAMESPACE}:${issue.path.join(".")}`;
     if (issue.code === z.ZodIssueCode.unrecognized_keys) {
       const parent = issue.path.length ? `${issue.path.join(".")}.` : "";
-      const allowed = allowedKeysAt(issue.path);
+      const allowed = allowedKeysAt(schema, issue.path);
       return `${issue.keys.map((k) => `${CONFIG_NAMESPACE}:${parent}${k}`).join(", ")}: unknown key (allowed: ${allowed.join(", ")})`;
     }
     return `${key}: ${issue.message} (got ${describeValue(valueAt(nested, issue.path))})`;
   });
-  throw new StackConfigError(problems);
 }
 
-function allowedKeysAt(path: (string | number)[]): string[] {
+function allowedKeysAt(root: z.ZodTypeAny, path: (string | number)[]): string[] {
   // Walk the schema's shape to list the keys a user may set at this level.
-  let schema: z.ZodTypeAny = stackConfigSchema;
+  let schema = root;
   for (const p of [...path, null]) {
     while (schema instanceof z.ZodEffects || schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) {
       schema = schema instanceof z.ZodEffects ? schema.innerType() : schema._def.innerType;
@@ -244,7 +192,3 @@ function allowedKeysAt(path: (string | number)[]): string[] {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
-/** Weights implied by the config. */
-export function configuredWeights(c: StackConfig): { blue: number; green: number } {
-  return { blue: 100 - c.traffic.green, green: c.traffic.green };
-}

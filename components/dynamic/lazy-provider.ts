@@ -1,7 +1,14 @@
 // Dynamic providers are serialized into the state as closures. Serializing a whole implementation
 // (its imports, classes, clients) is slow and brittle, so every provider here is a thin closure that
 // captures only the absolute path of a compiled module and requires it in the provider process.
+//
+// That path is stored in the state with each resource, and the engine loads a resource's delete
+// from the stored one. So when the module moves (a new layout, a clone at another path), a
+// resource whose inputs did not change must still take the new path into the state: its diff
+// reports the move, and its update only re-homes it, with no side effect.
 import * as pulumi from "@pulumi/pulumi";
+
+const PROVIDER_KEY = "__provider";
 
 type Impl = Required<Pick<pulumi.dynamic.ResourceProvider, "create">> & pulumi.dynamic.ResourceProvider;
 
@@ -23,7 +30,9 @@ export function lazyProvider(modulePath: string, exportName: string): pulumi.dyn
     },
     async diff(id, olds, news) {
       const impl = load();
-      return impl.diff ? impl.diff(id, olds, news) : {};
+      if (!impl.diff) return {};
+      const result = await impl.diff(id, olds, news);
+      return !result.changes && olds[PROVIDER_KEY] !== news[PROVIDER_KEY] ? { ...result, changes: true } : result;
     },
     async create(inputs) {
       return load().create(inputs);
@@ -34,6 +43,14 @@ export function lazyProvider(modulePath: string, exportName: string): pulumi.dyn
     },
     async update(id, olds, news) {
       const impl = load();
+      if (impl.diff && olds[PROVIDER_KEY] !== news[PROVIDER_KEY]) {
+        const moved = await impl.diff(id, { ...olds, [PROVIDER_KEY]: news[PROVIDER_KEY] }, news);
+        if (moved.changes === false) {
+          // Only the module's path changed: keep the outputs (the SDK stores the new path).
+          const { [PROVIDER_KEY]: _old, ...outs } = olds;
+          return { outs };
+        }
+      }
       return impl.update ? impl.update(id, olds, news) : { outs: news };
     },
     async delete(id, props) {

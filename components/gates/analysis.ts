@@ -99,25 +99,25 @@ const pp = (v: number): string => `${v.toFixed(1)} pp`;
  * baseline with at least `minRequests` requests exists. Too few canary requests is
  * "inconclusive", never "pass": a gate must not wave a release through on no evidence.
  */
-export function analyze(candidate: MetricSample, baseline: MetricSample | undefined, thresholds: AnalysisThresholds = {}): AnalysisResult {
+export function analyze(canary: MetricSample, baseline: MetricSample | undefined, thresholds: AnalysisThresholds = {}): AnalysisResult {
   const t = resolveThresholds(thresholds);
-  checkSample("candidate", candidate);
+  checkSample("canary", canary);
   if (baseline) checkSample("baseline", baseline);
   const notes: string[] = [];
 
-  if (candidate.requests < t.minRequests) {
+  if (canary.requests < t.minRequests) {
     return {
       verdict: "inconclusive",
-      failures: [`only ${candidate.requests} requests in the analysis window, at least ${t.minRequests} needed`],
+      failures: [`only ${canary.requests} requests in the analysis window, at least ${t.minRequests} needed`],
       notes,
     };
   }
-  if (!Number.isFinite(candidate.p95LatencyMs)) {
+  if (!Number.isFinite(canary.p95LatencyMs)) {
     return { verdict: "inconclusive", failures: ["no p95 latency in the analysis window"], notes };
   }
 
   const failures: string[] = [];
-  const errorRate = errorRatePercent(candidate);
+  const errorRate = errorRatePercent(canary);
   const successRate = 100 - errorRate;
   if (errorRate > t.maxErrorRatePercent) {
     failures.push(`error rate ${pct(errorRate)} > ${pct(t.maxErrorRatePercent)} SLO`);
@@ -126,8 +126,8 @@ export function analyze(candidate: MetricSample, baseline: MetricSample | undefi
   if (successRate < t.minSuccessRatePercent) {
     failures.push(`success rate ${pct(successRate)} < ${pct(t.minSuccessRatePercent)} SLO`);
   }
-  if (candidate.p95LatencyMs > t.p95LatencyMs) {
-    failures.push(`p95 latency ${ms(candidate.p95LatencyMs)} > ${ms(t.p95LatencyMs)} SLO`);
+  if (canary.p95LatencyMs > t.p95LatencyMs) {
+    failures.push(`p95 latency ${ms(canary.p95LatencyMs)} > ${ms(t.p95LatencyMs)} SLO`);
   }
 
   if (!baseline) {
@@ -144,9 +144,9 @@ export function analyze(candidate: MetricSample, baseline: MetricSample | undefi
       notes.push("baseline has no p95 latency: latency canary rule not applied");
     } else {
       const allowedLatency = baseline.p95LatencyMs * (1 + t.maxLatencyIncreasePercent / 100);
-      if (candidate.p95LatencyMs > allowedLatency) {
+      if (canary.p95LatencyMs > allowedLatency) {
         failures.push(
-          `p95 latency ${ms(candidate.p95LatencyMs)} > ${ms(allowedLatency)} allowed (baseline ${ms(baseline.p95LatencyMs)} + ${+t.maxLatencyIncreasePercent.toFixed(2)}%)`,
+          `p95 latency ${ms(canary.p95LatencyMs)} > ${ms(allowedLatency)} allowed (baseline ${ms(baseline.p95LatencyMs)} + ${+t.maxLatencyIncreasePercent.toFixed(2)}%)`,
         );
       }
     }

@@ -1,6 +1,7 @@
 // The `gates.*` section of the stack config: which checks a health gate runs and their thresholds.
 // Option names carry their units.
 import { z } from "zod";
+import { DEFAULT_THRESHOLDS } from "./analysis";
 
 const num = (min: number, max: number, unit: string) =>
   z.preprocess(
@@ -22,8 +23,8 @@ const external = z
 
 export const gateConfigSchema = z
   .object({
-    /** Checks the gate runs. Defaults to all of them. */
-    checks: z.array(z.enum(CHECK_NAMES, { errorMap: () => ({ message: `must be among ${CHECK_NAMES.join(", ")}` }) })).default([...CHECK_NAMES]),
+    /** Checks the gate runs. Defaults to every check the target can run (resolved with the target). */
+    checks: z.array(z.enum(CHECK_NAMES, { errorMap: () => ({ message: `must be among ${CHECK_NAMES.join(", ")}` }) })).optional(),
     timeoutSeconds: num(1, 3600, " seconds").default(90),
     intervalSeconds: num(0.1, 60, " seconds").default(1),
     retries: num(0, 20, "").default(2),
@@ -45,12 +46,12 @@ export const gateConfigSchema = z
         windowSeconds: num(2, 600, " seconds").default(10),
         /** Requests per second the gate sends to each color during the window. */
         syntheticRps: num(0, 500, " requests/s").default(30),
-        minRequests: num(1, 1e6, "").default(50),
-        maxErrorRatePercent: num(0, 100, "%").default(0.1),
-        minSuccessRatePercent: num(0, 100, "%").default(99.9),
-        p95LatencyMs: num(1, 60000, " ms").default(200),
-        maxErrorRateIncreasePp: num(0, 100, " percentage points").default(1.0),
-        maxLatencyIncreasePercent: num(0, 1000, "%").default(10),
+        minRequests: num(1, 1e6, "").default(DEFAULT_THRESHOLDS.minRequests),
+        maxErrorRatePercent: num(0, 100, "%").default(DEFAULT_THRESHOLDS.maxErrorRatePercent),
+        minSuccessRatePercent: num(0, 100, "%").default(DEFAULT_THRESHOLDS.minSuccessRatePercent),
+        p95LatencyMs: num(1, 60000, " ms").default(DEFAULT_THRESHOLDS.p95LatencyMs),
+        maxErrorRateIncreasePp: num(0, 100, " percentage points").default(DEFAULT_THRESHOLDS.maxErrorRateIncreasePp),
+        maxLatencyIncreasePercent: num(0, 1000, "%").default(DEFAULT_THRESHOLDS.maxLatencyIncreasePercent),
       })
       .strict()
       .default({}),
@@ -58,4 +59,5 @@ export const gateConfigSchema = z
   .strict()
   .default({});
 
-export type GateConfig = z.infer<typeof gateConfigSchema>;
+/** The `gates.*` config once resolved against the target: `checks` is always set. */
+export type GateConfig = Omit<z.infer<typeof gateConfigSchema>, "checks"> & { checks: CheckName[] };

@@ -1,6 +1,6 @@
 // Runs in the dynamic provider process: the health gate. Create and update run the checks (never
 // during preview: the engine only calls check and diff then) and fail the update, with every check
-// listed, when any does not pass; the router's weights depend on the gate, so traffic stays put.
+// listed, when any does not pass; the router's traffic depend on the gate, so traffic stays put.
 import * as pulumi from "@pulumi/pulumi";
 import { allPassed, formatResults, runChecks } from "./run-checks";
 import { GateSubject } from "./checks/types";
@@ -24,14 +24,14 @@ async function gate(inputs: any): Promise<any> {
     baseline: inputs.baseline ?? undefined,
     databaseUrl: inputs.databaseUrl,
     redisUrl: inputs.redisUrl,
-    prometheusUrl: inputs.prometheusUrl,
+    metrics: inputs.metrics,
     config: inputs.config,
   };
   const started = Date.now();
   const results = await runChecks(subject);
   const report = formatResults(results);
   if (!allPassed(results)) {
-    const from = inputs.currentWeights ? `blue ${inputs.currentWeights.blue}% / green ${inputs.currentWeights.green}%` : "no traffic";
+    const from = inputs.currentTraffic ? `blue ${inputs.currentTraffic.blue}% / green ${inputs.currentTraffic.green}%` : "no traffic";
     throw new Error(
       `health gate for ${inputs.color} ${inputs.version} failed after ${((Date.now() - started) / 1000).toFixed(1)}s; traffic stays at ${from} (requested ${inputs.color} ${inputs.weight}%):\n${report}`,
     );

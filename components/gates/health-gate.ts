@@ -1,10 +1,12 @@
 // A health gate: the runbook's post-deployment checks, run during `pulumi up` before a color gains
-// traffic. The router's weights depend on it.
+// traffic. The router's traffic depend on it.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../dynamic/lazy-provider";
-import { Color, PKG, Weights } from "../types";
+import { ROLE_PROPERTY, ROLES } from "../roles";
+import { Color, OLD_PKG, PKG, Traffic } from "../types";
 import { GateConfig } from "./gate-config";
+import type { MetricsSourceSpec } from "./metrics-source";
 
 export interface HealthGateArgs {
   /** Stack and service, for metric selectors and names. */
@@ -17,17 +19,18 @@ export interface HealthGateArgs {
   run: boolean;
   /** Why the gate does or does not run, shown in its result. */
   reason: string;
-  /** Weights now applied (undefined on the first deployment) and the weight requested for this color. */
-  currentWeights?: Weights;
+  /** Traffic now applied (undefined on the first deployment) and the weight requested for this color. */
+  currentTraffic?: Traffic;
   weight: number;
   /** Router base URL the checks go through, with X-Runbook-Color. */
   routerUrl: pulumi.Input<string>;
   /** The other color's release, the analysis baseline. Defaults to none (absolute SLOs only). */
   baseline?: { color: Color; version: string };
-  /** PostgreSQL URL (a secret), Redis URL and Prometheus URL for the checks. */
+  /** PostgreSQL URL (a secret) and Redis URL for the database and cache checks. Defaults to none. */
   databaseUrl?: pulumi.Input<string>;
-  redisUrl?: string;
-  prometheusUrl: string;
+  redisUrl?: pulumi.Input<string>;
+  /** Where the analysis reads the colors' metrics. Defaults to none (the analysis is inconclusive). */
+  metrics?: pulumi.Input<MetricsSourceSpec>;
   /** The `gates.*` stack config. */
   config: GateConfig;
 }
@@ -43,22 +46,22 @@ export class HealthGate extends pulumi.ComponentResource {
   readonly color: Color;
   /** The check's last result (or why it did not run). */
   readonly result: pulumi.Output<string>;
-  /** The resource the router's weights must depend on. */
+  /** The resource the router's traffic must depend on. */
   readonly check: pulumi.Resource;
 
   constructor(name: string, args: HealthGateArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:gates:HealthGate`, name, {}, opts);
+    super(`${PKG}:gates:HealthGate`, name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: `${OLD_PKG}:gates:HealthGate` }] }));
     this.color = args.color;
     const check = new GateCheck(
       `${name}-check`,
       {
-        runbook: "health-gate",
+        [ROLE_PROPERTY]: ROLES.healthGate,
         ...args,
         baseline: args.baseline ?? null,
-        currentWeights: args.currentWeights ?? null,
+        currentTraffic: args.currentTraffic ?? null,
         databaseUrl: args.databaseUrl ? pulumi.secret(args.databaseUrl) : undefined,
       },
-      { parent: this, additionalSecretOutputs: ["databaseUrl"] },
+      { parent: this, additionalSecretOutputs: ["databaseUrl", "redisUrl"] },
     );
     this.check = check;
     this.result = check.result;

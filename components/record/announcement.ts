@@ -14,7 +14,7 @@ export function announcement(a: AnnouncementInput): string {
   const { plan, versions } = a;
   const towards = plan.towards;
   const release = towards ? `${towards} ${versions[towards] ?? "?"}` : "none";
-  const weights = `blue ${plan.next.blue}% / green ${plan.next.green}%`;
+  const traffic = `blue ${plan.next.blue}% / green ${plan.next.green}%`;
   const was = plan.previous ? ` (was blue ${plan.previous.blue}% / green ${plan.previous.green}%)` : "";
   const rollbackTo = plan.stable ? `${plan.stable.color} ${plan.stable.version}` : "none (first release)";
   const header = `**Stack**: ${a.stack}  **Service**: ${a.service}  **Time**: ${a.at}`;
@@ -24,7 +24,7 @@ export function announcement(a: AnnouncementInput): string {
         "⚠️ **Deployment Rolled Back**",
         header,
         `**Version**: ${plan.previous && towards ? `${versions[towards === "blue" ? "green" : "blue"] ?? "?"} → ${versions[towards]}` : release} (rollback)`,
-        `**Traffic**: ${weights}${was}`,
+        `**Traffic**: ${traffic}${was}`,
         `**Status**: ${plan.next[towards!] === 100 ? `System on ${release}` : "partial rollback"}`,
         "**Action Items**: root cause analysis; fix; re-test in staging; schedule re-deployment",
       ].join("\n");
@@ -36,7 +36,7 @@ export function announcement(a: AnnouncementInput): string {
           "✅ **Deployment Complete**",
           header,
           `**Version**: ${release}`,
-          `**Traffic**: ${weights}${was}`,
+          `**Traffic**: ${traffic}${was}`,
           `**Health Checks**: gates passed before the shift${a.hotfix ? " (hotfix: window overridden)" : ""}`,
           "**Next Check**: T+30 minutes",
         ].join("\n");
@@ -45,13 +45,13 @@ export function announcement(a: AnnouncementInput): string {
         "🚀 **Production Deployment In Progress**",
         header,
         `**Version**: ${release}`,
-        `**Step**: ${weights}${was}`,
+        `**Step**: ${traffic}${was}`,
         `**Rollback Plan**: blue-green switch to ${rollbackTo} (instant)`,
         a.hotfix ? "**Hotfix**: deployment window overridden" : "",
       ]
         .filter(Boolean)
         .join("\n");
     case "hold":
-      return [`ℹ️ **No Traffic Change**`, header, `**Traffic**: ${weights}`].join("\n");
+      return [`ℹ️ **No Traffic Change**`, header, `**Traffic**: ${traffic}`].join("\n");
   }
 }

@@ -1,13 +1,11 @@
 // The deployment record: one per blue/green service. It is the runbook's paper trail (what moved,
-// from what, toward what, with which snapshot and gates) and the announcement its communication
+// from what, toward what, with which backup and gates) and the announcement its communication
 // templates ask for. Policies read its inputs to judge the update.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../dynamic/lazy-provider";
+import { ROLE_PROPERTY, ROLES } from "../roles";
 import { Color, ShiftPlan } from "../types";
-
-/** Marks the record among dynamic resources, for policies. */
-export const RECORD_MARKER = "deployment-record";
 
 export interface SensitiveConfigKey {
   key: string;
@@ -29,8 +27,13 @@ export interface DeploymentRecordArgs {
   hotfix: boolean;
   /** `maintenance: true`: the update runs in a maintenance window. Defaults to false. */
   maintenance: boolean;
-  /** The snapshot taken for this promotion, when one was. */
-  snapshot?: pulumi.Input<{ snapshotId: string; takenAt: string; verified: boolean }>;
+  /** The backup taken for this promotion, when one was. */
+  backup?: pulumi.Input<{ backupId: string; takenAt: string; verified: boolean }>;
+  /**
+   * `backup.refreshAfterMinutes` as the program used it: a promotion step re-takes an older backup.
+   * The backup-age policy compares it with its own maximum age.
+   */
+  backupRefreshAfterMinutes: number;
   /** URNs of the health gates guarding the color that gains traffic. Defaults to none. */
   gates: pulumi.Input<string>[];
   /** Config keys that look sensitive, and whether each is a Pulumi secret. */
@@ -51,7 +54,7 @@ export class DeploymentRecord extends pulumi.dynamic.Resource {
       provider,
       name,
       {
-        runbook: RECORD_MARKER,
+        [ROLE_PROPERTY]: ROLES.record,
         ...args,
         webhookUrl: args.webhookUrl ? pulumi.secret(args.webhookUrl) : undefined,
         announcement: undefined,

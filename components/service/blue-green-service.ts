@@ -1,23 +1,25 @@
-// A blue/green service composed in the runbook's order on any target: the environments, then the
-// router's backends (every color reachable by header), the backup snapshot, the health gates, the
-// deployment record (which the policies judge), and last the router's weights.
+// A blue/green service composed in the runbook's order on any target. The order is this
+// component's, not the target's: the environments, then the router's backends (every color
+// reachable by header), the backup, the health gates, the deployment record (which the policies
+// judge), and last the router's traffic, which depends on the backup, the gates and the record.
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stack-config";
 import { HealthGate } from "../gates/health-gate";
 import { DeploymentRecord, SensitiveConfigKey } from "../record/deployment-record";
-import { isPromotion } from "../shift/plan";
-import { BlueGreenTarget, EnvironmentResource, SnapshotResource } from "../targets/target";
-import { Color, COLORS, PKG, ShiftPlan, StableRelease, Weights, otherColor } from "../types";
+import { BackupResource, BlueGreenTarget, EnvironmentResource, GateEndpoint } from "../targets/target";
+import { Color, COLORS, OLD_PKG, PKG, ShiftPlan, StableRelease, Traffic, isPromotion, otherColor } from "../types";
 
 export interface BlueGreenServiceArgs {
   /** The target the service runs on. */
   target: BlueGreenTarget;
+  /** The target's name, for the record. */
+  targetName: string;
   /** Validated stack config. */
   config: StackConfig;
   /** What this update changes, classified against the last applied state. */
   plan: ShiftPlan;
-  /** What keys the backup snapshot (see snapshotTrigger); a new value takes a new snapshot. */
-  snapshotTrigger: string;
+  /** What keys the backup (see backupTrigger); a new value takes a new backup. */
+  backupTrigger: string;
   /** Project and stack, for the deployment record. */
   project: string;
   stack: string;
@@ -32,20 +34,20 @@ export interface BlueGreenServiceArgs {
 export class BlueGreenService extends pulumi.ComponentResource {
   /** The router's address. */
   readonly url: pulumi.Output<string>;
-  /** Weights now applied. */
-  readonly traffic: pulumi.Output<Weights>;
+  /** The split now applied. */
+  readonly traffic: pulumi.Output<Traffic>;
   /** Release of each color. */
   readonly versions: Partial<Record<Color, string>>;
-  /** The instant rollback target after this update. */
+  /** The stable release kept as the instant rollback target after this update. */
   readonly stable: StableRelease | undefined;
-  /** The backup snapshot guarding the current promotion (absent when backups are off). */
-  readonly snapshot?: SnapshotResource;
+  /** The backup guarding the current promotion (absent when backups are off). */
+  readonly backup?: BackupResource;
   /** Each gate's last result. */
   readonly gateResults: Record<string, pulumi.Output<string>> = {};
-  readonly announcement!: pulumi.Output<string>;
+  readonly announcement: pulumi.Output<string>;
 
   constructor(name: string, args: BlueGreenServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:service:BlueGreenService`, name, {}, opts);
+    super(`${PKG}:service:BlueGreenService`, name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: `${OLD_PKG}:service:BlueGreenService` }] }));
     const { config, plan, target } = args;
     const service = config.service.name;
     this.versions = { blue: config.blue.version, green: config.green.version };
@@ -61,92 +63,89 @@ export class BlueGreenService extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    const envs = Object.values(environments);
 
-    let snapshot: SnapshotResource | undefined;
-    const router = target.router(
+    // Step 1: every color reachable by header. Everything after waits for it.
+    const backends = target.routerBackends(`${name}-router`, { service, environments }, { parent: this, dependsOn: envs });
+    const reachable = [...envs, ...backends.reachable];
+
+    this.backup = config.backup.enabled
+      ? target.backup(`${name}-backup`, { service, trigger: args.backupTrigger }, { parent: this, dependsOn: reachable })
+      : undefined;
+    const backup = this.backup ? [this.backup] : [];
+    const endpoint = target.gateEndpoint(service, environments);
+    const gates = (Object.keys(environments) as Color[]).map((color) => this.gate(name, args, endpoint, color, [...reachable, ...backup]));
+    const record = this.record(name, args, gates);
+
+    // Step 2: the split, only after the backup, the gates and the record.
+    const router = target.routerTraffic(
       `${name}-router`,
-      {
-        service,
-        weights: plan.next,
-        environments,
-        // Every color is reachable by header now: snapshot, gate, record; the weights wait for all.
-        beforeWeights: (reachable) => {
-          snapshot = config.backup.enabled
-            ? target.snapshot(`${name}-snapshot`, { service, trigger: args.snapshotTrigger }, { parent: this, dependsOn: reachable })
-            : undefined;
-          const gates = this.createGates(name, args, Object.keys(environments) as Color[], [...reachable, ...(snapshot ? [snapshot] : [])]);
-          const record = this.createRecord(name, args, snapshot, gates);
-          return [...(snapshot ? [snapshot] : []), ...gates.map((g) => g.check), record];
-        },
-      },
-      { parent: this, dependsOn: Object.values(environments) },
+      { service, traffic: plan.next, environments, backends, after: [...backup, ...gates.map((g) => g.check), record] },
+      { parent: this, dependsOn: reachable },
     );
-    this.snapshot = snapshot;
     this.url = router.url;
-    this.traffic = router.weights;
+    this.traffic = router.traffic;
+    this.announcement = record.announcement;
     this.registerOutputs({ url: this.url, traffic: this.traffic, versions: this.versions, stable: this.stable, gateResults: this.gateResults });
   }
 
-  /** One gate per color that runs a release; only the color gaining traffic in a promotion checks. */
-  private createGates(name: string, args: BlueGreenServiceArgs, colors: Color[], after: pulumi.Resource[]): HealthGate[] {
-    const { config, plan, target } = args;
-    const endpoint = target.gateEndpoint(config.service.name);
-    return colors.map((color) => {
-      const version = config[color].version!;
-      const other = otherColor(color);
-      const run = plan.towards === color && isPromotion(plan);
-      const reason = run
-        ? `${plan.kind} toward ${color} ${version}`
-        : plan.kind === "rollback" && plan.towards === color
-          ? `rollback toward ${color} ${version} is never gated`
-          : `no traffic increase toward ${color} in this update (${plan.kind})`;
-      const gate = new HealthGate(
-        `${name}-${color}-gate`,
-        {
-          stack: args.stack,
-          service: config.service.name,
-          color,
-          version,
-          run,
-          reason,
-          currentWeights: plan.previous,
-          weight: plan.next[color],
-          routerUrl: endpoint.baseUrl,
-          baseline: config[other].version ? { color: other, version: config[other].version! } : undefined,
-          databaseUrl: endpoint.databaseUrl,
-          redisUrl: endpoint.redisUrl,
-          prometheusUrl: endpoint.prometheusUrl ?? "",
-          config: config.gates,
-        },
-        { parent: this, dependsOn: after },
-      );
-      this.gateResults[color] = gate.result;
-      return gate;
-    });
+  /** One gate per color that runs a release; only the color a promotion moves toward checks. */
+  private gate(name: string, args: BlueGreenServiceArgs, endpoint: GateEndpoint, color: Color, after: pulumi.Resource[]): HealthGate {
+    const { config, plan } = args;
+    const version = config[color].version!;
+    const other = otherColor(color);
+    const run = plan.towards === color && isPromotion(plan.kind);
+    const reason = run
+      ? `${plan.kind} toward ${color} ${version}`
+      : plan.kind === "rollback" && plan.towards === color
+        ? `rollback toward ${color} ${version} is never gated`
+        : `no traffic increase toward ${color} in this update (${plan.kind})`;
+    const gate = new HealthGate(
+      `${name}-${color}-gate`,
+      {
+        stack: args.stack,
+        service: config.service.name,
+        color,
+        version,
+        run,
+        reason,
+        currentTraffic: plan.previous,
+        weight: plan.next[color],
+        routerUrl: endpoint.baseUrl,
+        baseline: config[other].version ? { color: other, version: config[other].version! } : undefined,
+        databaseUrl: endpoint.databaseUrl,
+        redisUrl: endpoint.redisUrl,
+        metrics: endpoint.metrics,
+        config: config.gates,
+      },
+      { parent: this, dependsOn: after },
+    );
+    this.gateResults[color] = gate.result;
+    return gate;
   }
 
-  private createRecord(name: string, args: BlueGreenServiceArgs, snapshot: SnapshotResource | undefined, gates: HealthGate[]): DeploymentRecord {
+  private record(name: string, args: BlueGreenServiceArgs, gates: HealthGate[]): DeploymentRecord {
     const { config, plan } = args;
-    const record = new DeploymentRecord(
+    const backup = this.backup;
+    return new DeploymentRecord(
       `${name}-record`,
       {
         project: args.project,
         stack: args.stack,
         service: config.service.name,
-        target: config.target,
+        target: args.targetName,
         plan,
         versions: this.versions,
         hotfix: config.hotfix,
         maintenance: config.maintenance,
-        snapshot: snapshot ? pulumi.all([snapshot.snapshotId, snapshot.takenAt, snapshot.verified]).apply(([snapshotId, takenAt, verified]) => ({ snapshotId, takenAt, verified })) : undefined,
+        backup: backup ? pulumi.all([backup.backupId, backup.takenAt, backup.verified]).apply(([backupId, takenAt, verified]) => ({ backupId, takenAt, verified })) : undefined,
+        backupRefreshAfterMinutes: config.backup.refreshAfterMinutes,
         gates: gates.filter((g) => g.color === plan.towards).map((g) => g.urn),
         sensitiveConfig: args.sensitiveConfig ?? [],
         directory: args.recordDirectory,
         webhookUrl: args.webhookUrl,
       },
-      { parent: this, dependsOn: [...(snapshot ? [snapshot] : []), ...gates.map((g) => g.check)] },
+      { parent: this, dependsOn: [...(backup ? [backup] : []), ...gates.map((g) => g.check)] },
     );
-    (this as { announcement: pulumi.Output<string> }).announcement = record.announcement;
-    return record;
   }
 }

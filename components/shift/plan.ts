@@ -1,30 +1,31 @@
 // Classifies a stack config edit against what the last `up` applied. Pure: the program feeds it
 // the previous stack outputs, and gates, policies and the deployment record all read the result.
 //
-// A color's release is "proven" once it has served 100% of traffic. Moving weight toward a proven
+// A color's release is "stable" once it has served 100% of traffic. Moving traffic toward a stable
 // release is a rollback (never gated, never blocked); toward anything else it is a promotion. A
-// rollback away from a color withdraws that color's proof, so re-promoting a release that was just
-// rolled back is gated again.
-import { COLORS, Color, ProvenReleases, ShiftPlan, StableRelease, Weights, otherColor } from "../types";
+// rollback away from a color withdraws that color's standing, so re-promoting a release that was
+// just rolled back is gated again.
+import { COLORS, Color, StableReleases, ShiftPlan, StableRelease, Traffic, isPromotion, otherColor } from "../types";
 
+/** What the last `up` applied, from its stack outputs. */
 export interface AppliedState {
-  traffic?: Weights;
+  traffic?: Traffic;
   versions?: Partial<Record<Color, string>>;
-  proven?: ProvenReleases;
+  stableReleases?: StableReleases;
 }
 
 export function planShift(
   previous: AppliedState | undefined,
-  next: Weights,
+  next: Traffic,
   versions: Partial<Record<Color, string>>,
   now: string = new Date().toISOString(),
 ): ShiftPlan {
   const prevTraffic = previous?.traffic;
-  const proven: ProvenReleases = {};
-  // A proof holds only while the color still runs the release that earned it.
+  const stableReleases: StableReleases = {};
+  // A release stays stable only while its color still runs it.
   for (const c of COLORS) {
-    const p = previous?.proven?.[c];
-    if (p && p.version === versions[c]) proven[c] = p;
+    const p = previous?.stableReleases?.[c];
+    if (p && p.version === versions[c]) stableReleases[c] = p;
   }
   const previousVersions = previous?.versions ?? {};
 
@@ -36,18 +37,18 @@ export function planShift(
   } else {
     towards = COLORS.find((c) => next[c] > prevTraffic[c]);
     if (towards) {
-      kind = proven[towards] ? "rollback" : "promote";
+      kind = stableReleases[towards] ? "rollback" : "promote";
     } else {
       towards = COLORS.find((c) => next[c] > 0 && versions[c] !== previousVersions[c]);
       kind = towards ? "rolling" : "hold";
     }
   }
 
-  const nextProven: ProvenReleases = { ...proven };
+  const nextStableReleases: StableReleases = { ...stableReleases };
   for (const c of COLORS) {
-    if (next[c] === 100 && versions[c] && !nextProven[c]) nextProven[c] = { version: versions[c]!, since: now };
+    if (next[c] === 100 && versions[c] && !nextStableReleases[c]) nextStableReleases[c] = { version: versions[c]!, since: now };
   }
-  if (kind === "rollback" && towards) delete nextProven[otherColor(towards)];
+  if (kind === "rollback" && towards) delete nextStableReleases[otherColor(towards)];
 
   const retiringColor = COLORS.find((c) => previousVersions[c] && !versions[c]);
   const replacement = retiringColor ? otherColor(retiringColor) : undefined;
@@ -55,7 +56,7 @@ export function planShift(
     ? {
         color: retiringColor,
         version: previousVersions[retiringColor]!,
-        replacedBy: replacement && nextProven[replacement] ? { color: replacement, ...nextProven[replacement]! } : undefined,
+        replacedBy: replacement && nextStableReleases[replacement] ? { color: replacement, ...nextStableReleases[replacement]! } : undefined,
       }
     : undefined;
 
@@ -66,36 +67,31 @@ export function planShift(
     next,
     towards,
     previousVersions,
-    proven,
-    nextProven,
-    stable: rollbackTarget(kind, towards, proven, versions),
-    nextStable: rollbackTarget(kind, towards, nextProven, versions, next),
+    stableReleases,
+    nextStableReleases,
+    stable: stableTarget(kind, towards, stableReleases, versions),
+    nextStable: stableTarget(kind, towards, nextStableReleases, versions, next),
   };
 }
 
 /**
- * The instant rollback target: the proven release that is not the one being promoted (or, for a
- * rollback, the release traffic returns to).
+ * The stable release kept as the instant rollback target: the one that is not being promoted (or,
+ * for a rollback, the one traffic returns to).
  */
-function rollbackTarget(
+function stableTarget(
   kind: ShiftPlan["kind"],
   towards: Color | undefined,
-  proven: ProvenReleases,
+  stable: StableReleases,
   versions: Partial<Record<Color, string>>,
-  weights?: Weights,
+  traffic?: Traffic,
 ): StableRelease | undefined {
-  const pick = (c: Color): StableRelease | undefined => (proven[c] && versions[c] ? { color: c, version: proven[c]!.version, since: proven[c]!.since } : undefined);
+  const pick = (c: Color): StableRelease | undefined => (stable[c] && versions[c] ? { color: c, version: stable[c]!.version, since: stable[c]!.since } : undefined);
   if (kind === "rollback" && towards) return pick(towards);
-  if (towards && (kind === "promote" || kind === "rolling" || kind === "initial")) return pick(otherColor(towards)) ?? (weights ? pick(towards) : undefined);
-  // No promotion under way: the proven color with the most traffic.
-  const byWeight = weights ? [...COLORS].sort((a, b) => weights[b] - weights[a]) : COLORS;
+  if (towards && isPromotion(kind)) return pick(otherColor(towards)) ?? (traffic ? pick(towards) : undefined);
+  // No promotion under way: the stable color with the most traffic.
+  const byWeight = traffic ? [...COLORS].sort((a, b) => traffic[b] - traffic[a]) : COLORS;
   for (const c of byWeight) if (pick(c)) return pick(c);
   return undefined;
-}
-
-/** True when this update moves traffic toward a release that has not yet proven itself. */
-export function isPromotion(plan: ShiftPlan): boolean {
-  return plan.kind === "promote" || plan.kind === "rolling" || plan.kind === "initial";
 }
 
 /**
@@ -109,25 +105,25 @@ export function retirementProblems(previous: AppliedState | undefined, versions:
   );
 }
 
-/** The snapshot the last `up` recorded (a stack output). */
-export interface AppliedSnapshot {
+/** The backup the last `up` recorded (a stack output). */
+export interface AppliedBackup {
   trigger: string;
   takenAt?: string;
 }
 
 /**
- * What keys the snapshot: one snapshot per promotion (color and release), re-taken when it is older
+ * What keys the backup: one backup per promotion (color and release), re-taken when it is older
  * than `refreshAfterMinutes` or when `generation` is bumped; a rollback or a hold keeps the last one
  * so it never waits for a backup.
  */
-export function snapshotTrigger(
+export function backupTrigger(
   plan: ShiftPlan,
   versions: Partial<Record<Color, string>>,
-  previous: AppliedSnapshot | undefined,
+  previous: AppliedBackup | undefined,
   backup: { generation: number; refreshAfterMinutes: number },
   now: Date = new Date(),
 ): string {
-  if (!isPromotion(plan) || !plan.towards) return previous?.trigger ?? `none:g${backup.generation}`;
+  if (!isPromotion(plan.kind) || !plan.towards) return previous?.trigger ?? `none:g${backup.generation}`;
   const key = `${plan.towards}:${versions[plan.towards]}:g${backup.generation}`;
   if (previous && (previous.trigger === key || previous.trigger.startsWith(`${key}@`))) {
     const age = previous.takenAt ? (now.getTime() - Date.parse(previous.takenAt)) / 60000 : 0;

@@ -1,12 +1,18 @@
-// The interface each target (local, kubernetes, aws) implements. BlueGreenService composes these
-// parts in the runbook's order: environments -> snapshot -> gates -> router weights.
-import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config/stack-config";
-import { Color, EnvironmentOutputs, Release, RouterOutputs, ShiftPlan, SnapshotOutputs, Weights } from "../types";
+// What a target is: the parts BlueGreenService composes (environments, the router's two steps, the
+// backup, where gates reach a color), its section of the stack config, and how the policy pack finds
+// its resources. Each target lives in its own folder (components/targets/<name>/) and is registered
+// by name (registry.ts); nothing shared names a target.
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { CheckName } from "../gates/gate-config";
+import type { MetricsSourceSpec } from "../gates/metrics-source";
+import type { Role } from "../roles";
+import type { StackConfig } from "../config/stack-config";
+import type { BackupOutputs, Color, EnvironmentOutputs, Release, RouterOutputs, ShiftPlan, Traffic } from "../types";
 
 export type EnvironmentResource = pulumi.ComponentResource & EnvironmentOutputs;
 export type RouterResource = pulumi.ComponentResource & RouterOutputs;
-export type SnapshotResource = pulumi.ComponentResource & SnapshotOutputs;
+export type BackupResource = pulumi.ComponentResource & BackupOutputs;
 
 export interface TargetEnvironmentArgs {
   /** The service name from config (`service.name`). */
@@ -21,52 +27,110 @@ export interface TargetEnvironmentArgs {
   serving?: boolean;
 }
 
-export interface TargetRouterArgs {
+export interface TargetBackendsArgs {
   service: string;
-  /** Weights to apply. */
-  weights: Weights;
   /** The environments that exist (a color without a version has none). */
   environments: Partial<Record<Color, EnvironmentResource>>;
-  /**
-   * Called once every color is reachable by the X-Runbook-Color header and before any weight
-   * changes; returns what the weights must wait for (the snapshot and the health gates). A router
-   * that cannot separate the two calls it first, with no resources.
-   */
-  beforeWeights: (reachable: pulumi.Resource[]) => pulumi.Resource[];
 }
 
-export interface TargetSnapshotArgs {
+/** The router's first step: every color reachable by the color header, no traffic moved yet. */
+export interface RouterBackends {
+  /** What the backup and the gates wait for: once these exist, a gate can reach any color. */
+  readonly reachable: pulumi.Resource[];
+}
+
+export interface TargetTrafficArgs {
+  service: string;
+  /** The split to apply. */
+  traffic: Traffic;
+  environments: Partial<Record<Color, EnvironmentResource>>;
+  /** What the first step returned. */
+  backends: RouterBackends;
+  /**
+   * What the resource carrying the split must depend on itself (dependsOn): the backup, the health
+   * gates and the deployment record. A failed gate then leaves traffic as it was. The
+   * gate-before-shift policy refuses a promotion whose traffic resource does not.
+   */
+  after: pulumi.Resource[];
+}
+
+export interface TargetBackupArgs {
   service: string;
   /**
-   * Changing this takes a new snapshot. BlueGreenService passes the release being promoted, so
-   * one snapshot covers every step of one promotion.
+   * Changing this takes a new backup. BlueGreenService passes the release being promoted, so
+   * one backup covers every step of one promotion.
    */
   trigger: string;
 }
 
-/** Where a health gate reaches a color and reads its metrics. */
+/** Where a health gate reaches a color, its dependencies and its metrics. */
 export interface GateEndpoint {
   /** Base URL to send requests to with the X-Runbook-Color header. */
   baseUrl: pulumi.Input<string>;
-  /** The metrics source the analysis reads. */
-  metrics: "prometheus" | "cloudwatch";
-  /** Where the gate's database, cache and metrics checks connect, when the target knows. */
+  /** The service's PostgreSQL (a secret: it carries a password), for the database check. */
   databaseUrl?: pulumi.Input<string>;
-  redisUrl?: string;
-  prometheusUrl?: string;
+  /** The service's Redis, for the cache check (a secret when it carries a password). */
+  redisUrl?: pulumi.Input<string>;
+  /** The metrics source the analysis reads (error-rate, latency). */
+  metrics?: pulumi.Input<MetricsSourceSpec>;
 }
 
+/** The parts of one target, built for one update. */
 export interface BlueGreenTarget {
-  readonly name: StackConfig["target"];
   environment(name: string, args: TargetEnvironmentArgs, opts: pulumi.ComponentResourceOptions): EnvironmentResource;
-  router(name: string, args: TargetRouterArgs, opts: pulumi.ComponentResourceOptions): RouterResource;
-  snapshot(name: string, args: TargetSnapshotArgs, opts: pulumi.ComponentResourceOptions): SnapshotResource;
-  /** Called before the router is created; the gate uses it to reach a color. */
-  gateEndpoint(service: string): GateEndpoint;
+  /** Step 1 of the router. */
+  routerBackends(name: string, args: TargetBackendsArgs, opts: pulumi.ComponentResourceOptions): RouterBackends;
+  /** Step 2 of the router: the split, after everything in `args.after`. */
+  routerTraffic(name: string, args: TargetTrafficArgs, opts: pulumi.ComponentResourceOptions): RouterResource;
+  backup(name: string, args: TargetBackupArgs, opts: pulumi.ComponentResourceOptions): BackupResource;
+  /** Called after the router's first step, before the gates. */
+  gateEndpoint(service: string, environments: Partial<Record<Color, EnvironmentResource>>): GateEndpoint;
 }
 
 /** Everything a target factory gets: the validated config and the shift plan. */
 export interface TargetContext {
   config: StackConfig;
   plan: ShiftPlan;
+}
+
+/** A resource as the policy pack sees it: its type token and its properties. */
+export interface SeenResource {
+  type: string;
+  props: Record<string, unknown>;
+}
+
+/**
+ * How the policy pack reads a target's resources. Each function gets a resource of the stack and
+ * answers for the resources this target registers (undefined for any other).
+ */
+export interface TargetResources {
+  /** The role marker the program put on the resource. */
+  roleOf(r: SeenResource): Role | undefined;
+  /** The color the resource runs or serves, when it says. */
+  colorOf(r: SeenResource): string | undefined;
+  /** The service the resource belongs to, when it says. */
+  serviceOf(r: SeenResource): string | undefined;
+}
+
+/** Which gate checks a target can run with a given config. */
+export interface GateCheckSupport {
+  /** The checks that can run: the default of `gates.checks` on this target. */
+  runnable: CheckName[];
+  /** For each check that cannot run, the config key that would let it (named in the error). */
+  missing: Partial<Record<CheckName, string>>;
+}
+
+export interface TargetDefinition<Section = unknown> {
+  /** The `target` config value, also the name of its config section (`<name>.*`). */
+  name: string;
+  /** Its section of the stack config: a strict zod object whose fields all have defaults. */
+  configSchema: z.ZodType<Section, z.ZodTypeDef, unknown>;
+  /** Cross-field rules of its section beyond the schema; each problem names its config key. */
+  validate?(section: Section, config: StackConfig): string[];
+  /** The gate checks this target can run. */
+  gateChecks(section: Section): GateCheckSupport;
+  /** How the policy pack finds this target's resources. */
+  resources: TargetResources;
+  /** Builds the target for one update; loaded only when chosen (cloud SDKs are large). */
+  create(section: Section, ctx: TargetContext): Promise<BlueGreenTarget>;
 }

@@ -1,5 +1,5 @@
 // The runbook's checklist enforced by the real engine with the policy pack, and backups that
-// restore: Friday promotions refused (and allowed as a hotfix), rollbacks never blocked, snapshot
+// restore: Friday promotions refused (and allowed as a hotfix), rollbacks never blocked, backup
 // age at 59 and 61 minutes, preview reporting the same, and db:backup / db:restore.
 import { strict as assert } from "assert";
 import axios from "axios";
@@ -89,12 +89,12 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
     assert.equal((out.change as { kind: string }).kind, "rollback");
   });
 
-  it("a promotion whose snapshot is 61 minutes old is refused; at 59 minutes it passes", async () => {
-    // Promote again (gated: the rollback withdrew green's proof) so a snapshot is taken.
+  it("a promotion whose backup is 61 minutes old is refused; at 59 minutes it passes", async () => {
+    // Promote again (gated: the rollback withdrew green's proof) so a backup is taken.
     await stack.setConfig("traffic.green", 10);
     const first = await stack.up(POLICY_ENV);
     assert.equal(first.code, 0, first.stdout + first.stderr);
-    const snap = (await stack.outputs()).snapshot as { takenAt: string; verified: boolean; snapshotId: string };
+    const snap = (await stack.outputs()).backup as { takenAt: string; verified: boolean; backupId: string };
     assert.equal(snap.verified, true);
     const at = (minutes: number) => new Date(Date.parse(snap.takenAt) + minutes * 60_000).toISOString();
     const clock = (minutes: number) => ({
@@ -106,7 +106,7 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
     const preview = await stack.preview(clock(61));
     assert.notEqual(preview.code, 0);
     assert.match(preview.stdout, /\[mandatory\]\s+backup-age/);
-    assert.match(preview.stdout, new RegExp(`snapshot ${snap.snapshotId}`));
+    assert.match(preview.stdout, new RegExp(`backup ${snap.backupId}`));
     const refused = await stack.up(clock(61));
     assert.notEqual(refused.code, 0);
     assert.match(refused.stdout, /backup-age/);
@@ -117,7 +117,7 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
     assert.equal(passed.code, 0, passed.stdout + passed.stderr);
     const out = await stack.outputs();
     assert.deepEqual(out.traffic, { blue: 50, green: 50 });
-    assert.equal((out.snapshot as { snapshotId: string }).snapshotId, snap.snapshotId, "one snapshot covers every step of one promotion");
+    assert.equal((out.backup as { backupId: string }).backupId, snap.backupId, "one backup covers every step of one promotion");
   });
 
   it("db:backup of a database with data restores to identical row counts; db:restore without --yes changes nothing", async () => {
@@ -139,7 +139,7 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
 
     const restored = await db(stack, ["restore", "--backup", "latest", "--yes"]);
     assert.equal(restored.code, 0, restored.stdout + restored.stderr);
-    assert.match(restored.stdout, /safety snapshot .* taken/);
+    assert.match(restored.stdout, /safety backup .* taken/);
     assert.equal(await itemCount(), backed);
   });
 
@@ -151,9 +151,9 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
     assert.match(r.stdout, /✓ connections \d+\/\d+ \([\d.]+% of the limit\)/);
   });
 
-  it("db:restore of an unknown snapshot id is refused, naming the flag and the allowed values", async () => {
-    const r = await db(stack, ["restore", "--backup", "no-such-snapshot", "--yes"]);
+  it("db:restore of an unknown backup id is refused, naming the flag and the allowed values", async () => {
+    const r = await db(stack, ["restore", "--backup", "no-such-backup", "--yes"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--backup "no-such-snapshot": no verified snapshot by that id .*allowed: latest/);
+    assert.match(r.stderr, /--backup "no-such-backup": no verified backup by that id .*allowed: latest/);
   });
 });

@@ -4,15 +4,16 @@
 // the test's root component records each resource's options (dependsOn, retainOnDelete, protect,
 // ignoreChanges), which the mocks never see.
 //
-// The flow is driven the way BlueGreenService drives a target: environments, the snapshot, a gate,
-// then the router with dependsOn [snapshot, gate]. Traffic at 0, 10, 50 and 100.
+// The flow is driven the way BlueGreenService drives a target: environments, the backup, a gate,
+// then the router with dependsOn [backup, gate]. Traffic at 0, 10, 50 and 100.
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../components/config/stack-config";
 import type * as TargetModule from "../../components/targets/aws/target";
 import type * as RouterModule from "../../components/targets/aws/router";
 import type * as EnvironmentModule from "../../components/targets/aws/environment";
-import type * as SnapshotModule from "../../components/targets/aws/snapshot";
+import type * as BackupModule from "../../components/targets/aws/backup";
+import type { AwsConfig } from "../../components/targets/aws/config";
 import type { GateEndpoint } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
 import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
@@ -30,7 +31,7 @@ const T = {
   role: "aws:iam/role:Role",
   attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   logs: "aws:cloudwatch/logGroup:LogGroup",
-  snapshot: "aws:rds/snapshot:Snapshot",
+  backup: "aws:rds/snapshot:Snapshot",
   gate: "runbook:test:Gate",
 };
 
@@ -38,9 +39,9 @@ const arn = (name: string) => `arn:aws:mock:eu-west-1:123456789012:${name}`;
 
 const recorder = createRecorder({
   target: "aws",
-  slowTypes: new Set([T.snapshot, T.gate, T.rule]),
+  slowTypes: new Set([T.backup, T.gate, T.rule]),
   // What AWS computes and the code reads back: ARNs, generated names, the load balancer's DNS name
-  // and the ARN suffixes that are CloudWatch dimensions, and a snapshot's status.
+  // and the ARN suffixes that are CloudWatch dimensions, and a backup's status.
   decorate(args, state) {
     state.arn = arn(args.name);
     state.name = args.inputs.name ?? `${args.name}-1234567`;
@@ -50,11 +51,11 @@ const recorder = createRecorder({
       state.dnsName = `${args.name}-123456.eu-west-1.elb.amazonaws.com`;
     }
     if (args.type === T.tg) state.arnSuffix = `targetgroup/${args.name}/00112233aabbccdd`;
-    if (args.type === T.snapshot) state.status = "available";
+    if (args.type === T.backup) state.status = "available";
   },
 });
 const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
-const { driveTarget, assertSnapshotAfterPreviews, assertWeightsAfterSnapshotAndGate, assertPromotionOrder } = recorder;
+const { driveTarget, assertBackupAfterPreviews, assertWeightsAfterBackupAndGate, assertPromotionOrder } = recorder;
 
 // ---- the code under test, loaded after setMocks -------------------------------------------------
 
@@ -62,7 +63,7 @@ let config: typeof ConfigModule;
 let target: typeof TargetModule;
 let router: typeof RouterModule;
 let environment: typeof EnvironmentModule;
-let snapshotModule: typeof SnapshotModule;
+let backupModule: typeof BackupModule;
 
 interface Case {
   green: number;
@@ -73,14 +74,18 @@ interface Case {
 const IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app";
 
 function stackConfig(c: Case, awsConfig: Record<string, unknown> = {}): ConfigModule.StackConfig {
-  return config.parseStackConfig({
+  return config.parseStackConfig(stackConfigInput(c, awsConfig));
+}
+
+function stackConfigInput(c: Case, awsConfig: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     target: "aws",
     service: { name: "app" },
     blue: c.blueVersion ? { version: c.blueVersion, replicas: 3 } : { replicas: 3 },
     green: c.greenVersion ? { version: c.greenVersion, replicas: 2, env: { FEATURE_X: "on" } } : {},
     traffic: { green: c.green },
     aws: { image: IMAGE, vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b"], securityGroupIds: ["sg-alb"], dbInstanceIdentifier: "shop-db", ...awsConfig },
-  });
+  };
 }
 
 /** Drives the target the way BlueGreenService does, under a root that records options. */
@@ -89,17 +94,18 @@ async function deploy(c: Case, awsConfig: Record<string, unknown> = {}) {
 }
 
 async function deployConfig(cfg: ConfigModule.StackConfig) {
-  const weights = config.configuredWeights(cfg);
-  const t = target.awsTarget({ config: cfg, plan: planFor(weights, "green") });
+  const traffic = config.configuredTraffic(cfg);
+  const t = target.awsTarget(cfg.aws as AwsConfig, { config: cfg, plan: planFor(traffic, "green") });
   // The gate asks for its endpoint where BlueGreenService does: once every color is reachable.
-  let gateEndpoint: GateEndpoint | undefined;
-  const driven = await driveTarget(t, cfg, weights, () => (gateEndpoint = t.gateEndpoint(cfg.service.name)));
-  assert.ok(gateEndpoint, "the router never called beforeWeights");
+  const driven = await driveTarget(t, cfg, traffic);
+  // The gate asks for its endpoint where BlueGreenService does: after the router's backends.
+  const gateEndpoint: GateEndpoint = t.gateEndpoint(cfg.service.name, driven.environments);
   return {
     ...driven,
     target: t,
     gateUrl: await valueOf(pulumi.output(gateEndpoint.baseUrl)),
-    gateMetrics: gateEndpoint.metrics,
+    gateMetrics: gateEndpoint.metrics ? await valueOf(pulumi.output(gateEndpoint.metrics)) : undefined,
+    gateDatabaseUrl: gateEndpoint.databaseUrl ? await valueOf(pulumi.output(gateEndpoint.databaseUrl)) : undefined,
   };
 }
 
@@ -109,10 +115,10 @@ const SHARED = [
   `${T.attachment}::svc-cluster-execution-policy`,
   `${T.logs}::svc-cluster-logs`,
   `${T.lb}::svc-alb-lb`,
-  `${T.listener}::svc-alb-preview`,
+  `${T.listener}::svc-alb-test`,
 ];
 function environmentResources(color: Color): string[] {
-  return [`${T.tg}::svc-${color}-tg`, `${T.rule}::svc-${color}-preview`, `${T.task}::svc-${color}-task`, `${T.ecsService}::svc-${color}-service`];
+  return [`${T.tg}::svc-${color}-tg`, `${T.rule}::svc-${color}-header`, `${T.task}::svc-${color}-task`, `${T.ecsService}::svc-${color}-service`];
 }
 const headerCondition = (color: Color) => [{ httpHeader: { httpHeaderName: "X-Runbook-Color", values: [color] } }];
 
@@ -124,7 +130,7 @@ describe("aws target", () => {
     target = require("../../components/targets/aws/target");
     router = require("../../components/targets/aws/router");
     environment = require("../../components/targets/aws/environment");
-    snapshotModule = require("../../components/targets/aws/snapshot");
+    backupModule = require("../../components/targets/aws/backup");
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
   beforeEach(reset);
@@ -169,7 +175,7 @@ describe("aws target", () => {
     for (const c of table) {
       const label = `green ${c.green}% with ${c.colors.join(" and ")} running`;
 
-      it(`${label}: creates exactly the shared ALB and cluster, the environments, snapshot and listener`, async () => {
+      it(`${label}: creates exactly the shared ALB and cluster, the environments, backup and listener`, async () => {
         await deploy(c);
         assert.deepEqual(
           customs(),
@@ -178,7 +184,7 @@ describe("aws target", () => {
             ...c.colors.flatMap(environmentResources),
             `${T.listener}::svc-router-listener`,
             ...c.colors.map((col) => `${T.rule}::svc-router-${col}-header`),
-            `${T.snapshot}::svc-snapshot-green-v1-5-0`,
+            `${T.backup}::svc-backup-green-v1-5-0`,
             `${T.gate}::svc-gate`,
           ].sort(),
         );
@@ -186,11 +192,11 @@ describe("aws target", () => {
           components(),
           [
             "runbook:test:Root::root",
-            "runbook:environment:AwsCluster::svc-cluster",
-            "runbook:router:AwsLoadBalancer::svc-alb",
-            ...c.colors.map((col) => `runbook:environment:AwsEnvironment::svc-${col}`),
-            "runbook:backup:AwsSnapshot::svc-snapshot",
-            "runbook:router:AwsRouter::svc-router",
+            "deployment-runbook:aws:AwsCluster::svc-cluster",
+            "deployment-runbook:aws:AwsLoadBalancer::svc-alb",
+            ...c.colors.map((col) => `deployment-runbook:aws:AwsEnvironment::svc-${col}`),
+            "deployment-runbook:aws:AwsBackup::svc-backup",
+            "deployment-runbook:aws:AwsRouter::svc-router",
           ].sort(),
         );
         for (const col of ["blue", "green"] as const) {
@@ -199,18 +205,18 @@ describe("aws target", () => {
         }
       });
 
-      it(`${label}: the listener's default action forwards with the weights`, async () => {
-        const { url, weights } = await deploy(c);
+      it(`${label}: the listener's default action forwards with the traffic`, async () => {
+        const { url, traffic } = await deploy(c);
         const listener = one(T.listener, "svc-router-listener").inputs;
         assert.equal(listener.loadBalancerArn, arn("svc-alb-lb"));
         assert.equal(listener.port, 80);
         assert.equal(listener.protocol, "HTTP");
         assert.deepEqual(listener.defaultActions, [{ type: "forward", forward: { targetGroups: c.forward } }]);
-        assert.deepEqual(weights, { blue: 100 - c.green, green: c.green });
+        assert.deepEqual(traffic, { blue: 100 - c.green, green: c.green });
         assert.equal(url, "http://svc-alb-lb-123456.eu-west-1.elb.amazonaws.com");
       });
 
-      it(`${label}: a header rule per running color, on the active and the preview listener`, async () => {
+      it(`${label}: a header rule per running color, on the active and the test listener`, async () => {
         const { gateUrl, gateMetrics } = await deploy(c);
         for (const col of c.colors) {
           const priority = col === "blue" ? 10 : 20;
@@ -219,24 +225,24 @@ describe("aws target", () => {
           assert.equal(active.priority, priority);
           assert.deepEqual(active.conditions, headerCondition(col));
           assert.deepEqual(active.actions, [{ type: "forward", targetGroupArn: arn(`svc-${col}-tg`) }]);
-          const preview = one(T.rule, `svc-${col}-preview`).inputs;
-          assert.equal(preview.listenerArn, arn("svc-alb-preview"));
-          assert.equal(preview.priority, priority);
-          assert.deepEqual(preview.conditions, headerCondition(col));
-          assert.deepEqual(preview.actions, [{ type: "forward", targetGroupArn: arn(`svc-${col}-tg`) }]);
+          const header = one(T.rule, `svc-${col}-header`).inputs;
+          assert.equal(header.listenerArn, arn("svc-alb-test"));
+          assert.equal(header.priority, priority);
+          assert.deepEqual(header.conditions, headerCondition(col));
+          assert.deepEqual(header.actions, [{ type: "forward", targetGroupArn: arn(`svc-${col}-tg`) }]);
         }
         assert.equal(gateUrl, "http://svc-alb-lb-123456.eu-west-1.elb.amazonaws.com:9000");
-        assert.equal(gateMetrics, "cloudwatch");
+        assert.equal(gateMetrics, undefined, "without aws.region the analysis has no CloudWatch to read");
       });
 
-      it(`${label}: the snapshot and gate wait until every color is reachable by header`, async () => {
+      it(`${label}: the backup and gate wait until every color is reachable by header`, async () => {
         const { reachable } = await deploy(c);
-        assertSnapshotAfterPreviews(reachable, c.colors);
+        assertBackupAfterPreviews(reachable, c.colors);
       });
 
-      it(`${label}: the weights wait for the snapshot and the gate`, async () => {
+      it(`${label}: the traffic wait for the backup and the gate`, async () => {
         await deploy(c);
-        await assertWeightsAfterSnapshotAndGate("svc-router-listener", "listener");
+        await assertWeightsAfterBackupAndGate("svc-router-listener", "listener");
       });
     }
   });
@@ -261,10 +267,10 @@ describe("aws target", () => {
     it("creates each ECS service only after its target group is attached to the ALB", async () => {
       await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
       for (const col of ["blue", "green"] as const) {
-        assert.deepEqual(await dependsOnNames(`svc-${col}-service`), [`svc-${col}-preview`]);
+        assert.deepEqual(await dependsOnNames(`svc-${col}-service`), [`svc-${col}-header`]);
         assert.ok(
-          rec.events.indexOf(`start:svc-${col}-service`) > rec.events.indexOf(`done:svc-${col}-preview`),
-          `ECS service registered before its preview rule: ${rec.events.join(", ")}`,
+          rec.events.indexOf(`start:svc-${col}-service`) > rec.events.indexOf(`done:svc-${col}-header`),
+          `ECS service registered before its header rule: ${rec.events.join(", ")}`,
         );
       }
     });
@@ -321,7 +327,7 @@ describe("aws target", () => {
 
     it("shares one cluster and ALB per service instance; a second instance gets its own", async () => {
       const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" });
-      const t = target.awsTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) });
+      const t = target.awsTarget(cfg.aws as AwsConfig, { config: cfg, plan: planFor({ blue: 100, green: 0 }) });
       const root = new Root("root");
       const release = { version: "v1.4.0", replicas: 2, env: {} };
       t.environment("one-blue", { service: "app", color: "blue", release }, { parent: root });
@@ -339,7 +345,7 @@ describe("aws target", () => {
     it("adds stickiness when aws.stickinessSeconds is above 0, and HTTPS with a certificate", async () => {
       const { url } = await deploy(
         { green: 50, blueVersion: "v1.4.0", greenVersion: "v1.5.0" },
-        { stickinessSeconds: 3600, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc", listenerPort: 443, previewListenerPort: 8443 },
+        { stickinessSeconds: 3600, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc", listenerPort: 443, testListenerPort: 8443 },
       );
       const listener = one(T.listener, "svc-router-listener").inputs;
       assert.deepEqual(listener.defaultActions[0].forward.stickiness, { enabled: true, duration: 3600 });
@@ -347,7 +353,7 @@ describe("aws target", () => {
       assert.equal(listener.port, 443);
       assert.equal(listener.certificateArn, "arn:aws:acm:eu-west-1:123456789012:certificate/abc");
       assert.equal(listener.sslPolicy, router.SSL_POLICY);
-      assert.equal(one(T.listener, "svc-alb-preview").inputs.protocol, "HTTPS");
+      assert.equal(one(T.listener, "svc-alb-test").inputs.protocol, "HTTPS");
       assert.equal(url, "https://svc-alb-lb-123456.eu-west-1.elb.amazonaws.com");
     });
 
@@ -366,8 +372,8 @@ describe("aws target", () => {
 
     it("never sends weight to a color without an environment", () => {
       assert.throws(
-        () => router.validateAwsRouterArgs({ service: "app", weights: { blue: 90, green: 10 }, targetGroups: { blue: "tg-blue" }, loadBalancer: {} as RouterModule.AwsLoadBalancer }),
-        { message: "AwsRouter: weights.green is 10 but green has no environment (set deployment-runbook:green.version)" },
+        () => router.validateAwsRouterArgs({ service: "app", traffic: { blue: 90, green: 10 }, targetGroups: { blue: "tg-blue" }, loadBalancer: {} as RouterModule.AwsLoadBalancer }),
+        { message: "AwsRouter: traffic.green is 10 but green has no environment (set deployment-runbook:green.version)" },
       );
       assert.deepEqual(router.weightedForwardAction({ blue: 100, green: 0 }, { blue: "tg-blue" }), {
         type: "forward",
@@ -376,22 +382,22 @@ describe("aws target", () => {
     });
   });
 
-  describe("backup snapshot", () => {
-    it("snapshots the RDS instance, named after the trigger, retained forever", async () => {
+  describe("backup", () => {
+    it("backups the RDS instance, named after the trigger, retained forever", async () => {
       const before = new Date();
-      const { snapshot } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
-      const s = one(T.snapshot, "svc-snapshot-green-v1-5-0").inputs;
+      const { backup } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
+      const s = one(T.backup, "svc-backup-green-v1-5-0").inputs;
       assert.equal(s.dbInstanceIdentifier, "shop-db");
       assert.match(s.dbSnapshotIdentifier, /^app-green-v1-5-0-\d{14}$/);
       assert.equal(s.tags["runbook:trigger"], "green v1.5.0");
-      const takenAt = await valueOf(snapshot.takenAt);
+      const takenAt = await valueOf(backup.takenAt);
       assert.equal(takenAt, s.tags["runbook:taken-at"]);
       assert.ok(new Date(takenAt) >= new Date(before.getTime() - 1000), `takenAt ${takenAt} is the time of this update`);
-      assert.equal(await valueOf(snapshot.verified), true);
-      assert.equal(await valueOf(snapshot.snapshotId), s.dbSnapshotIdentifier);
-      const opts = optionsOf("svc-snapshot-green-v1-5-0");
+      assert.equal(await valueOf(backup.verified), true);
+      assert.equal(await valueOf(backup.backupId), s.dbSnapshotIdentifier);
+      const opts = optionsOf("svc-backup-green-v1-5-0");
       assert.equal(opts.retainOnDelete, true);
-      // protect would make the engine refuse to drop this snapshot from the stack at the next
+      // protect would make the engine refuse to drop this backup from the stack at the next
       // promotion (its name follows the trigger); retainOnDelete keeps it in the account instead.
       assert.notEqual(opts.protect, true);
       assert.deepEqual(opts.ignoreChanges, ["dbSnapshotIdentifier", 'tags["runbook:taken-at"]']);
@@ -399,19 +405,18 @@ describe("aws target", () => {
 
     it("derives a valid, unique RDS identifier from the trigger and the time", () => {
       const at = new Date("2025-03-04T05:06:07Z");
-      assert.equal(snapshotModule.snapshotIdentifier("app", "Green: v1.5.0+build.7", at), "app-green-v1-5-0-build-7-20250304050607");
-      assert.throws(() => snapshotModule.validateAwsSnapshotArgs({ service: "app", trigger: "---" }), {
-        message: 'AwsSnapshot: trigger must contain a letter or digit (got "---")',
+      assert.equal(backupModule.backupIdentifier("app", "Green: v1.5.0+build.7", at), "app-green-v1-5-0-build-7-20250304050607");
+      assert.throws(() => backupModule.validateAwsBackupArgs({ service: "app", trigger: "---" }), {
+        message: 'AwsBackup: trigger must contain a letter or digit (got "---")',
       });
     });
   });
 
   describe("validation", () => {
     it("refuses a stack without image, VPC or two subnets, naming the keys", () => {
-      const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" }, { image: undefined, vpcId: undefined, subnetIds: ["subnet-a"] });
-      assert.throws(() => target.awsTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) }), {
+      assert.throws(() => stackConfig({ green: 0, blueVersion: "v1.4.0" }, { image: undefined, vpcId: undefined, subnetIds: ["subnet-a"] }), {
         message:
-          "invalid stack config for the aws target:\n" +
+          "invalid stack config:\n" +
           "  - deployment-runbook:aws.image: is required on the aws target (the image repository; each color's version is the tag)\n" +
           "  - deployment-runbook:aws.vpcId: is required on the aws target (the VPC of the target groups)\n" +
           "  - deployment-runbook:aws.subnetIds: must name at least 2 subnets in different availability zones for the ALB (got 1)",
@@ -419,10 +424,9 @@ describe("aws target", () => {
       assert.deepEqual(rec.registered, []);
     });
 
-    it("refuses a preview listener on the active listener's port", () => {
-      const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" }, { previewListenerPort: 80 });
-      assert.throws(() => target.awsTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) }), {
-        message: /deployment-runbook:aws\.previewListenerPort: must differ from deployment-runbook:aws\.listenerPort \(both are 80\)/,
+    it("refuses a test listener on the active listener's port", () => {
+      assert.throws(() => stackConfig({ green: 0, blueVersion: "v1.4.0" }, { testListenerPort: 80 }), {
+        message: /deployment-runbook:aws\.testListenerPort: must differ from deployment-runbook:aws\.listenerPort \(both are 80\)/,
       });
     });
 
@@ -437,7 +441,7 @@ describe("aws target", () => {
             cluster: {} as EnvironmentModule.AwsCluster,
             vpcId: "vpc-1",
             subnetIds: ["subnet-a"],
-            previewListenerArn: "arn",
+            testListenerArn: "arn",
             cpu: 256,
             memoryMiB: 4096,
           }),
@@ -445,22 +449,39 @@ describe("aws target", () => {
       );
     });
 
-    it("gives the CloudWatch dimensions of a color for the gates", async () => {
-      const { target: t } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
-      assert.deepEqual(await valueOf(t.cloudWatchDimensions("app", "green")), {
-        targetGroup: "targetgroup/svc-green-tg/00112233aabbccdd",
-        loadBalancer: "app/svc-alb-lb/0123456789abcdef",
+    it("gives the gates CloudWatch with each color's dimensions, and the addresses from config", async () => {
+      const addresses = { region: "eu-west-1", databaseUrl: "postgres://app:pw@shop-db.example:5432/app", redisUrl: "redis://cache.example:6379" };
+      const { gateMetrics, gateDatabaseUrl } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, addresses);
+      assert.match(String(gateMetrics?.module), /targets\/aws\/cloudwatch-source\.js$/);
+      assert.equal(gateMetrics?.factory, "cloudWatchSource");
+      assert.deepEqual(gateMetrics?.options, {
+        region: "eu-west-1",
+        dimensions: {
+          blue: { targetGroup: "targetgroup/svc-blue-tg/00112233aabbccdd", loadBalancer: "app/svc-alb-lb/0123456789abcdef" },
+          green: { targetGroup: "targetgroup/svc-green-tg/00112233aabbccdd", loadBalancer: "app/svc-alb-lb/0123456789abcdef" },
+        },
+      });
+      assert.equal(gateDatabaseUrl, addresses.databaseUrl);
+      assert.deepEqual(stackConfig({ green: 0, blueVersion: "v1.4.0" }, addresses).gates.checks, ["api", "database", "cache", "external", "error-rate", "latency"]);
+    });
+
+    it("without addresses, the default gate checks are the ones that can run; asking for more names the key", () => {
+      assert.deepEqual(stackConfig({ green: 0, blueVersion: "v1.4.0" }).gates.checks, ["api", "external"]);
+      assert.throws(() => config.parseStackConfig({ ...stackConfigInput({ green: 0, blueVersion: "v1.4.0" }), gates: { checks: ["database"] } }), {
+        message:
+          "invalid stack config:\n" +
+          '  - deployment-runbook:gates.checks: "database" cannot run on the aws target without deployment-runbook:aws.databaseUrl (set it, or leave database out of gates.checks)',
       });
     });
   });
 
-  // The whole program's order, through BlueGreenService: the snapshot, then the gates, then the
-  // weights (see assertPromotionOrder in helpers/mock-recorder.ts).
+  // The whole program's order, through BlueGreenService: the backup, then the gates, then the
+  // traffic (see assertPromotionOrder in helpers/mock-recorder.ts).
   describe("BlueGreenService on the aws target", () => {
-    it("takes the snapshot, then runs the gates, then moves the weights (green 0% -> 10%)", async () => {
+    it("takes the backup, then runs the gates, then moves the traffic (green 0% -> 10%)", async () => {
       const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
-      const makeTarget = (plan: ShiftPlan) => target.awsTarget({ config: cfg, plan });
-      await assertPromotionOrder({ cfg, stack: "production", makeTarget, snapshotType: "runbook:backup:AwsSnapshot", weightsResource: "svc-router-listener" });
+      const makeTarget = (plan: ShiftPlan) => target.awsTarget(cfg.aws as AwsConfig, { config: cfg, plan });
+      await assertPromotionOrder({ cfg, stack: "production", makeTarget, backupType: "deployment-runbook:aws:AwsBackup", weightsResource: "svc-router-listener" });
     });
   });
 

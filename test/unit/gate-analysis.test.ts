@@ -1,6 +1,6 @@
 // Unit tests of the gates' analysis (components/gates/analysis.ts) and of the CloudWatch source's
-// request building and result parsing (components/gates/cloudwatch-metrics.ts). Both are pure, so
-// no mocks: tables of inputs and the exact verdicts and messages an operator would read.
+// request building and result parsing (components/targets/aws/cloudwatch-source.ts). Both are
+// pure, so no mocks: tables of inputs and the exact verdicts and messages an operator would read.
 import * as assert from "node:assert/strict";
 import { analyze, DEFAULT_THRESHOLDS, MetricSample, resolveThresholds } from "../../components/gates/analysis";
 import {
@@ -8,7 +8,7 @@ import {
   buildMetricDataQueries,
   GetMetricDataOutput,
   samplesFromMetricData,
-} from "../../components/gates/cloudwatch-metrics";
+} from "../../components/targets/aws/cloudwatch-source";
 
 const sample = (requests: number, errors: number, p95LatencyMs: number): MetricSample => ({ requests, errors, p95LatencyMs });
 
@@ -26,7 +26,7 @@ describe("gate analysis", () => {
 
   const cases: {
     name: string;
-    candidate: MetricSample;
+    canary: MetricSample;
     baseline?: MetricSample;
     thresholds?: Parameters<typeof analyze>[2];
     verdict: "pass" | "fail" | "inconclusive";
@@ -35,7 +35,7 @@ describe("gate analysis", () => {
   }[] = [
     {
       name: "passes a healthy canary against a healthy baseline",
-      candidate: sample(1000, 0, 150),
+      canary: sample(1000, 0, 150),
       baseline: sample(9000, 0, 140),
       verdict: "pass",
       failures: [],
@@ -43,34 +43,34 @@ describe("gate analysis", () => {
     },
     {
       name: "passes a canary exactly at every limit (limits are inclusive)",
-      candidate: sample(1000, 1, 200),
+      canary: sample(1000, 1, 200),
       baseline: sample(1000, 0, 200),
       verdict: "pass",
       failures: [],
     },
     {
       name: "fails the absolute error-rate and success-rate SLOs without a baseline",
-      candidate: sample(1000, 5, 120),
+      canary: sample(1000, 5, 120),
       verdict: "fail",
       failures: ["error rate 0.50% > 0.10% SLO", "success rate 99.50% < 99.90% SLO"],
       notes: ["no baseline: canary rules not applied, absolute SLOs only"],
     },
     {
       name: "fails the success-rate SLO alone when only that one is strict",
-      candidate: sample(1000, 5, 120),
+      canary: sample(1000, 5, 120),
       thresholds: { maxErrorRatePercent: 1, minSuccessRatePercent: 99.9 },
       verdict: "fail",
       failures: ["success rate 99.50% < 99.90% SLO"],
     },
     {
       name: "fails the absolute p95 latency SLO",
-      candidate: sample(1000, 0, 250),
+      canary: sample(1000, 0, 250),
       verdict: "fail",
       failures: ["p95 latency 250 ms > 200 ms SLO"],
     },
     {
       name: "fails the canary error-rate rule against the baseline",
-      candidate: sample(1000, 48, 100),
+      canary: sample(1000, 48, 100),
       baseline: sample(1000, 1, 100),
       thresholds: { maxErrorRatePercent: 10, minSuccessRatePercent: 90 },
       verdict: "fail",
@@ -78,7 +78,7 @@ describe("gate analysis", () => {
     },
     {
       name: "fails the canary latency rule against the baseline",
-      candidate: sample(1000, 0, 320),
+      canary: sample(1000, 0, 320),
       baseline: sample(1000, 0, 200),
       thresholds: { p95LatencyMs: 1000 },
       verdict: "fail",
@@ -86,7 +86,7 @@ describe("gate analysis", () => {
     },
     {
       name: "reports every broken rule at once",
-      candidate: sample(1000, 48, 320),
+      canary: sample(1000, 48, 320),
       baseline: sample(1000, 1, 200),
       verdict: "fail",
       failures: [
@@ -99,20 +99,20 @@ describe("gate analysis", () => {
     },
     {
       name: "is inconclusive with too few canary requests, whatever else the numbers say",
-      candidate: sample(12, 12, 5000),
+      canary: sample(12, 12, 5000),
       baseline: sample(1000, 0, 100),
       verdict: "inconclusive",
       failures: ["only 12 requests in the analysis window, at least 50 needed"],
     },
     {
       name: "is inconclusive without a p95 latency",
-      candidate: sample(100, 0, NaN),
+      canary: sample(100, 0, NaN),
       verdict: "inconclusive",
       failures: ["no p95 latency in the analysis window"],
     },
     {
       name: "skips the canary rules when the baseline served too few requests, keeping the SLOs",
-      candidate: sample(1000, 0, 190),
+      canary: sample(1000, 0, 190),
       baseline: sample(10, 0, 50),
       verdict: "pass",
       failures: [],
@@ -120,7 +120,7 @@ describe("gate analysis", () => {
     },
     {
       name: "uses the tuned minimum request count",
-      candidate: sample(30, 0, 10),
+      canary: sample(30, 0, 10),
       thresholds: { minRequests: 20 },
       verdict: "pass",
       failures: [],
@@ -129,7 +129,7 @@ describe("gate analysis", () => {
 
   for (const c of cases) {
     it(c.name, () => {
-      const result = analyze(c.candidate, c.baseline, c.thresholds);
+      const result = analyze(c.canary, c.baseline, c.thresholds);
       assert.equal(result.verdict, c.verdict);
       assert.deepEqual(result.failures, c.failures);
       if (c.notes) assert.deepEqual(result.notes, c.notes);
@@ -149,26 +149,26 @@ describe("gate analysis", () => {
   });
 
   it("rejects impossible samples", () => {
-    assert.throws(() => analyze(sample(10, 11, 1), undefined), { message: "candidate.errors (11) cannot exceed candidate.requests (10)" });
+    assert.throws(() => analyze(sample(10, 11, 1), undefined), { message: "canary.errors (11) cannot exceed canary.requests (10)" });
     assert.throws(() => analyze(sample(100, 0, 1), sample(-1, 0, 1)), { message: "baseline.requests must be a number of at least 0 (got -1)" });
   });
 });
 
 describe("CloudWatch metrics source", () => {
-  const candidate = { targetGroup: "targetgroup/app-green/0123456789abcdef", loadBalancer: "app/app-alb/fedcba9876543210" };
+  const canary = { targetGroup: "targetgroup/app-green/0123456789abcdef", loadBalancer: "app/app-alb/fedcba9876543210" };
   const baseline = { targetGroup: "targetgroup/app-blue/00112233aabbccdd", loadBalancer: "app/app-alb/fedcba9876543210" };
   const end = new Date("2025-01-01T12:00:00Z");
 
   it("builds one query per metric and color, on the target group and load balancer dimensions", () => {
-    const input = buildMetricDataQueries({ candidate, baseline, end, windowSeconds: 300, periodSeconds: 60 });
+    const input = buildMetricDataQueries({ canary, baseline, end, windowSeconds: 300, periodSeconds: 60 });
     assert.equal(input.StartTime.toISOString(), "2025-01-01T11:55:00.000Z");
     assert.equal(input.EndTime.toISOString(), "2025-01-01T12:00:00.000Z");
     assert.deepEqual(
       input.MetricDataQueries.map((q) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Stat, q.MetricStat.Period]),
       [
-        ["candidate_errors", "HTTPCode_Target_5XX_Count", "Sum", 60],
-        ["candidate_requests", "RequestCount", "Sum", 60],
-        ["candidate_latency", "TargetResponseTime", "p95", 60],
+        ["canary_errors", "HTTPCode_Target_5XX_Count", "Sum", 60],
+        ["canary_requests", "RequestCount", "Sum", 60],
+        ["canary_latency", "TargetResponseTime", "p95", 60],
         ["baseline_errors", "HTTPCode_Target_5XX_Count", "Sum", 60],
         ["baseline_requests", "RequestCount", "Sum", 60],
         ["baseline_latency", "TargetResponseTime", "p95", 60],
@@ -177,7 +177,7 @@ describe("CloudWatch metrics source", () => {
     for (const q of input.MetricDataQueries) {
       assert.equal(q.MetricStat.Metric.Namespace, ALB_NAMESPACE);
       assert.equal(q.ReturnData, true);
-      const dims = q.Id.startsWith("candidate") ? candidate : baseline;
+      const dims = q.Id.startsWith("canary") ? canary : baseline;
       assert.deepEqual(q.MetricStat.Metric.Dimensions, [
         { Name: "TargetGroup", Value: dims.targetGroup },
         { Name: "LoadBalancer", Value: dims.loadBalancer },
@@ -185,19 +185,19 @@ describe("CloudWatch metrics source", () => {
     }
   });
 
-  it("queries the candidate alone without a baseline", () => {
-    const input = buildMetricDataQueries({ candidate, end });
-    assert.deepEqual(input.MetricDataQueries.map((q) => q.Id), ["candidate_errors", "candidate_requests", "candidate_latency"]);
+  it("queries the canary alone without a baseline", () => {
+    const input = buildMetricDataQueries({ canary, end });
+    assert.deepEqual(input.MetricDataQueries.map((q) => q.Id), ["canary_errors", "canary_requests", "canary_latency"]);
     assert.equal(input.StartTime.toISOString(), "2025-01-01T11:55:00.000Z");
   });
 
   it("rejects windows, periods and dimensions CloudWatch would not take", () => {
-    assert.throws(() => buildMetricDataQueries({ candidate, windowSeconds: 90 }), { message: "windowSeconds must be a multiple of 60 of at least 60 (got 90)" });
-    assert.throws(() => buildMetricDataQueries({ candidate, windowSeconds: 300, periodSeconds: 120 }), {
+    assert.throws(() => buildMetricDataQueries({ canary, windowSeconds: 90 }), { message: "windowSeconds must be a multiple of 60 of at least 60 (got 90)" });
+    assert.throws(() => buildMetricDataQueries({ canary, windowSeconds: 300, periodSeconds: 120 }), {
       message: "periodSeconds must be a multiple of 60 that divides windowSeconds 300 (got 120)",
     });
-    assert.throws(() => buildMetricDataQueries({ candidate: { ...candidate, targetGroup: "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/1" } }), {
-      message: /^candidate\.targetGroup must be a target group ARN suffix/,
+    assert.throws(() => buildMetricDataQueries({ canary: { ...canary, targetGroup: "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/1" } }), {
+      message: /^canary\.targetGroup must be a target group ARN suffix/,
     });
   });
 
@@ -207,9 +207,9 @@ describe("CloudWatch metrics source", () => {
   it("sums counts over the window and takes the worst period's p95, in milliseconds", () => {
     const out: GetMetricDataOutput = {
       MetricDataResults: [
-        result("candidate_requests", [100, 120, 80]),
-        result("candidate_errors", [1, 4]),
-        result("candidate_latency", [0.12, 0.3, 0.18]),
+        result("canary_requests", [100, 120, 80]),
+        result("canary_errors", [1, 4]),
+        result("canary_latency", [0.12, 0.3, 0.18]),
         result("baseline_requests", [1000, 1000, 1000]),
         // No 5xx datapoints at all: ALB metrics are sparse, this means 0.
         result("baseline_errors", []),
@@ -217,17 +217,17 @@ describe("CloudWatch metrics source", () => {
       ],
     };
     assert.deepEqual(samplesFromMetricData(out), {
-      candidate: { requests: 300, errors: 5, p95LatencyMs: 300 },
+      canary: { requests: 300, errors: 5, p95LatencyMs: 300 },
       baseline: { requests: 3000, errors: 0, p95LatencyMs: 210 },
     });
   });
 
   it("feeds the analysis the same way the Prometheus source does", () => {
-    const { candidate: c, baseline: b } = samplesFromMetricData({
+    const { canary: c, baseline: b } = samplesFromMetricData({
       MetricDataResults: [
-        result("candidate_requests", [500, 500]),
-        result("candidate_errors", [24, 24]),
-        result("candidate_latency", [0.1]),
+        result("canary_requests", [500, 500]),
+        result("canary_errors", [24, 24]),
+        result("canary_latency", [0.1]),
         result("baseline_requests", [500, 500]),
         result("baseline_errors", [1]),
         result("baseline_latency", [0.1]),
@@ -239,33 +239,33 @@ describe("CloudWatch metrics source", () => {
   });
 
   it("reports no baseline when none was queried, and unknown latency as NaN when requests were served", () => {
-    const s = samplesFromMetricData({ MetricDataResults: [result("candidate_requests", [60]), result("candidate_latency", [])] });
+    const s = samplesFromMetricData({ MetricDataResults: [result("canary_requests", [60]), result("canary_latency", [])] });
     assert.equal(s.baseline, undefined);
-    assert.equal(s.candidate.requests, 60);
-    assert.ok(Number.isNaN(s.candidate.p95LatencyMs));
-    assert.equal(analyze(s.candidate, s.baseline).verdict, "inconclusive");
+    assert.equal(s.canary.requests, 60);
+    assert.ok(Number.isNaN(s.canary.p95LatencyMs));
+    assert.equal(analyze(s.canary, s.baseline).verdict, "inconclusive");
   });
 
   it("reports an idle window as 0 requests (inconclusive), not as an error", () => {
-    const s = samplesFromMetricData({ MetricDataResults: [result("candidate_requests", []), result("candidate_latency", [])] });
-    assert.deepEqual(s.candidate, { requests: 0, errors: 0, p95LatencyMs: 0 });
-    assert.deepEqual(analyze(s.candidate, undefined).failures, ["only 0 requests in the analysis window, at least 50 needed"]);
+    const s = samplesFromMetricData({ MetricDataResults: [result("canary_requests", []), result("canary_latency", [])] });
+    assert.deepEqual(s.canary, { requests: 0, errors: 0, p95LatencyMs: 0 });
+    assert.deepEqual(analyze(s.canary, undefined).failures, ["only 0 requests in the analysis window, at least 50 needed"]);
   });
 
   it("fails loudly on failed, truncated or missing queries", () => {
     assert.throws(
       () =>
         samplesFromMetricData({
-          MetricDataResults: [{ Id: "candidate_requests", StatusCode: "Forbidden" }],
+          MetricDataResults: [{ Id: "canary_requests", StatusCode: "Forbidden" }],
           Messages: [{ Code: "Forbidden", Value: "not authorized to perform cloudwatch:GetMetricData" }],
         }),
-      { message: "CloudWatch query candidate_requests failed with Forbidden: not authorized to perform cloudwatch:GetMetricData" },
+      { message: "CloudWatch query canary_requests failed with Forbidden: not authorized to perform cloudwatch:GetMetricData" },
     );
-    assert.throws(() => samplesFromMetricData({ MetricDataResults: [{ ...result("candidate_requests", [1]), StatusCode: "PartialData" }] }), {
-      message: "CloudWatch query candidate_requests returned PartialData: fetch every page (NextToken) before analysing",
+    assert.throws(() => samplesFromMetricData({ MetricDataResults: [{ ...result("canary_requests", [1]), StatusCode: "PartialData" }] }), {
+      message: "CloudWatch query canary_requests returned PartialData: fetch every page (NextToken) before analysing",
     });
     assert.throws(() => samplesFromMetricData({ MetricDataResults: [result("baseline_requests", [1])] }), {
-      message: "CloudWatch response has no candidate_requests result",
+      message: "CloudWatch response has no canary_requests result",
     });
   });
 });

@@ -4,14 +4,16 @@
 // transformation on the test's root component records each resource's options (dependsOn,
 // retainOnDelete, protect), which the mocks never see.
 //
-// The flow is driven the way BlueGreenService drives a target: environments, the snapshot, a gate,
-// then the router with dependsOn [snapshot, gate]. Traffic at 0, 10, 50 and 100.
+// The flow is driven the way BlueGreenService drives a target: environments, the backup, a gate,
+// then the router with dependsOn [backup, gate]. Traffic at 0, 10, 50 and 100.
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../components/config/stack-config";
 import type * as TargetModule from "../../components/targets/kubernetes/target";
 import type * as RouterModule from "../../components/targets/kubernetes/router";
 import type * as EnvironmentModule from "../../components/targets/kubernetes/environment";
+import type * as KubernetesConfigModule from "../../components/targets/kubernetes/config";
+import type { KubernetesConfig } from "../../components/targets/kubernetes/config";
 import type { BlueGreenTarget } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
 import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
@@ -23,26 +25,26 @@ const T = {
   service: "kubernetes:core/v1:Service",
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
   route: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
-  snapshot: "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot",
+  backup: "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot",
   gate: "runbook:test:Gate",
 };
 
 const recorder = createRecorder({
   target: "kubernetes",
-  slowTypes: new Set([T.snapshot, T.gate]),
+  slowTypes: new Set([T.backup, T.gate]),
   // What the API server fills in and the code reads back: the object's name (generated when the
-  // program gives none) and a snapshot's readiness.
+  // program gives none) and a backup's readiness.
   decorate(args, state) {
     if (args.type.startsWith("kubernetes:")) {
       state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abcd1234`, creationTimestamp: "2025-01-01T10:00:00Z" };
     }
-    if (args.type === T.snapshot) {
+    if (args.type === T.backup) {
       state.status = { readyToUse: true, creationTime: "2025-01-01T10:00:05Z" };
     }
   },
 });
 const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
-const { driveTarget, assertSnapshotAfterPreviews, assertWeightsAfterSnapshotAndGate, assertPromotionOrder } = recorder;
+const { driveTarget, assertBackupAfterPreviews, assertWeightsAfterBackupAndGate, assertPromotionOrder } = recorder;
 
 // ---- the code under test, loaded after setMocks -------------------------------------------------
 
@@ -50,6 +52,7 @@ let config: typeof ConfigModule;
 let target: typeof TargetModule;
 let router: typeof RouterModule;
 let environment: typeof EnvironmentModule;
+let kubernetesConfig: typeof KubernetesConfigModule;
 
 interface Case {
   green: number;
@@ -58,7 +61,11 @@ interface Case {
 }
 
 function stackConfig(c: Case, kubernetes: Record<string, unknown> = {}): ConfigModule.StackConfig {
-  return config.parseStackConfig({
+  return config.parseStackConfig(stackConfigInput(c, kubernetes));
+}
+
+function stackConfigInput(c: Case, kubernetes: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     target: "kubernetes",
     service: { name: "app" },
     blue: c.blueVersion ? { version: c.blueVersion, replicas: 3 } : { replicas: 3 },
@@ -72,7 +79,7 @@ function stackConfig(c: Case, kubernetes: Record<string, unknown> = {}): ConfigM
       gatewayNamespace: "gateways",
       ...kubernetes,
     },
-  });
+  };
 }
 
 /** Drives the target the way BlueGreenService does, under a root that records options. */
@@ -81,15 +88,15 @@ async function deploy(c: Case, kubernetes: Record<string, unknown> = {}) {
 }
 
 async function deployConfig(cfg: ConfigModule.StackConfig) {
-  const weights = config.configuredWeights(cfg);
-  const t: BlueGreenTarget = target.kubernetesTarget({ config: cfg, plan: planFor(weights, "green") });
-  return { target: t, ...(await driveTarget(t, cfg, weights)) };
+  const traffic = config.configuredTraffic(cfg);
+  const t: BlueGreenTarget = target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan: planFor(traffic, "green") });
+  return { target: t, ...(await driveTarget(t, cfg, traffic)) };
 }
 
 function environmentResources(color: Color): string[] {
   return [
     `${T.deployment}::svc-${color}-deployment`,
-    `${T.route}::svc-${color}-preview`,
+    `${T.route}::svc-${color}-header`,
     `${T.service}::svc-${color}-service`,
     `${T.pdb}::svc-${color}-pdb`,
   ];
@@ -102,6 +109,7 @@ describe("kubernetes target", () => {
     config = require("../../components/config/stack-config");
     target = require("../../components/targets/kubernetes/target");
     router = require("../../components/targets/kubernetes/router");
+    kubernetesConfig = require("../../components/targets/kubernetes/config");
     environment = require("../../components/targets/kubernetes/environment");
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
@@ -147,19 +155,19 @@ describe("kubernetes target", () => {
     for (const c of table) {
       const label = `green ${c.green}% with ${c.colors.join(" and ")} running`;
 
-      it(`${label}: creates exactly the environments, snapshot and route, nothing else`, async () => {
+      it(`${label}: creates exactly the environments, backup and route, nothing else`, async () => {
         await deploy(c);
         assert.deepEqual(
           customs(),
-          [...c.colors.flatMap(environmentResources), `${T.route}::svc-router-route`, `${T.snapshot}::svc-snapshot-green-v1-5-0`, `${T.gate}::svc-gate`].sort(),
+          [...c.colors.flatMap(environmentResources), `${T.route}::svc-router-route`, `${T.backup}::svc-backup-green-v1-5-0`, `${T.gate}::svc-gate`].sort(),
         );
         assert.deepEqual(
           components(),
           [
             "runbook:test:Root::root",
-            ...c.colors.map((col) => `runbook:environment:KubernetesEnvironment::svc-${col}`),
-            "runbook:backup:KubernetesSnapshot::svc-snapshot",
-            "runbook:router:KubernetesRouter::svc-router",
+            ...c.colors.map((col) => `deployment-runbook:kubernetes:KubernetesEnvironment::svc-${col}`),
+            "deployment-runbook:kubernetes:KubernetesBackup::svc-backup",
+            "deployment-runbook:kubernetes:KubernetesRouter::svc-router",
           ].sort(),
         );
         for (const col of ["blue", "green"] as const) {
@@ -169,8 +177,8 @@ describe("kubernetes target", () => {
         assert.ok(!rec.registered.some((r) => r.name === "svc-router-active"), "no active Service in gateway-api mode");
       });
 
-      it(`${label}: the route's default rule carries the weights, one backendRef per running color`, async () => {
-        const { url, weights } = await deploy(c);
+      it(`${label}: the route's default rule carries the traffic, one backendRef per running color`, async () => {
+        const { url, traffic } = await deploy(c);
         const route = one(T.route, "svc-router-route").inputs;
         assert.equal(route.apiVersion, "gateway.networking.k8s.io/v1");
         assert.equal(route.kind, "HTTPRoute");
@@ -178,17 +186,17 @@ describe("kubernetes target", () => {
         assert.deepEqual(route.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateways" }]);
         assert.deepEqual(route.spec.hostnames, ["app.staging.example.com"]);
         assert.deepEqual(route.spec.rules, [{ backendRefs: c.backendRefs }]);
-        assert.deepEqual(weights, { blue: 100 - c.green, green: c.green });
+        assert.deepEqual(traffic, { blue: 100 - c.green, green: c.green });
         assert.equal(url, "http://app.staging.example.com");
       });
 
-      it(`${label}: each running color has a header route that reaches it whatever the weights`, async () => {
+      it(`${label}: each running color has a header route that reaches it whatever the traffic`, async () => {
         await deploy(c);
         for (const col of c.colors) {
-          const preview = one(T.route, `svc-${col}-preview`).inputs;
-          assert.deepEqual(preview.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateways" }]);
-          assert.deepEqual(preview.spec.hostnames, ["app.staging.example.com"]);
-          assert.deepEqual(preview.spec.rules, [
+          const header = one(T.route, `svc-${col}-header`).inputs;
+          assert.deepEqual(header.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateways" }]);
+          assert.deepEqual(header.spec.hostnames, ["app.staging.example.com"]);
+          assert.deepEqual(header.spec.rules, [
             {
               matches: [{ path: { type: "PathPrefix", value: "/" }, headers: [{ type: "Exact", name: "X-Runbook-Color", value: col }] }],
               backendRefs: [{ name: `app-${col}`, port: 80 }],
@@ -197,14 +205,14 @@ describe("kubernetes target", () => {
         }
       });
 
-      it(`${label}: the snapshot and gate wait until every color is reachable by header`, async () => {
+      it(`${label}: the backup and gate wait until every color is reachable by header`, async () => {
         const { reachable } = await deploy(c);
-        assertSnapshotAfterPreviews(reachable, c.colors);
+        assertBackupAfterPreviews(reachable, c.colors);
       });
 
-      it(`${label}: the weights wait for the snapshot and the gate`, async () => {
+      it(`${label}: the traffic wait for the backup and the gate`, async () => {
         await deploy(c);
-        await assertWeightsAfterSnapshotAndGate("svc-router-route", "route");
+        await assertWeightsAfterBackupAndGate("svc-router-route", "route");
       });
     }
   });
@@ -214,7 +222,7 @@ describe("kubernetes target", () => {
       await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
       const d = one(T.deployment, "svc-green-deployment").inputs;
       assert.equal(d.metadata.namespace, "shop");
-      assert.deepEqual(d.metadata.labels, { app: "app", color: "green", version: "v1.5.0" });
+      assert.deepEqual(d.metadata.labels, { app: "app", color: "green", version: "v1.5.0", "deployment-runbook/role": "environment" });
       assert.equal(d.spec.replicas, 1);
       assert.deepEqual(d.spec.selector, { matchLabels: { app: "app", color: "green" } });
       assert.deepEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
@@ -261,7 +269,7 @@ describe("kubernetes target", () => {
 
     it("a second service instance never collides with the first", async () => {
       const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" });
-      const t = target.kubernetesTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) });
+      const t = target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan: planFor({ blue: 100, green: 0 }) });
       const root = new Root("root");
       const release = { version: "v1.4.0", replicas: 2, env: {} };
       t.environment("one-blue", { service: "app", color: "blue", release }, { parent: root });
@@ -273,34 +281,34 @@ describe("kubernetes target", () => {
     });
   });
 
-  describe("backup snapshot", () => {
-    it("snapshots the database claim with the configured class, retained forever", async () => {
-      const { snapshot } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { snapshotClass: "ebs-snapclass", databaseClaim: "pg-data" });
-      const s = one(T.snapshot, "svc-snapshot-green-v1-5-0").inputs;
+  describe("backup", () => {
+    it("backups the database claim with the configured class, retained forever", async () => {
+      const { backup } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { snapshotClass: "ebs-snapclass", databaseClaim: "pg-data" });
+      const s = one(T.backup, "svc-backup-green-v1-5-0").inputs;
       assert.equal(s.apiVersion, "snapshot.storage.k8s.io/v1");
       assert.equal(s.kind, "VolumeSnapshot");
       assert.equal(s.metadata.namespace, "shop");
-      assert.equal(s.metadata.name, undefined, "auto-named, so a retained snapshot of the same release never collides");
+      assert.equal(s.metadata.name, undefined, "auto-named, so a retained backup of the same release never collides");
       assert.equal(s.metadata.annotations["pulumi.com/waitFor"], "jsonpath={.status.readyToUse}=true");
       assert.deepEqual(s.spec, { volumeSnapshotClassName: "ebs-snapclass", source: { persistentVolumeClaimName: "pg-data" } });
-      const opts = optionsOf("svc-snapshot-green-v1-5-0");
+      const opts = optionsOf("svc-backup-green-v1-5-0");
       assert.equal(opts.retainOnDelete, true);
-      // protect would make the engine refuse to drop this snapshot from the stack at the next
+      // protect would make the engine refuse to drop this backup from the stack at the next
       // promotion (its name follows the trigger); retainOnDelete keeps it in the cluster instead.
       assert.notEqual(opts.protect, true);
-      assert.equal(await valueOf(snapshot.snapshotId), "shop/svc-snapshot-green-v1-5-0-abcd1234");
-      assert.equal(await valueOf(snapshot.takenAt), "2025-01-01T10:00:05Z");
-      assert.equal(await valueOf(snapshot.verified), true);
+      assert.equal(await valueOf(backup.backupId), "shop/svc-backup-green-v1-5-0-abcd1234");
+      assert.equal(await valueOf(backup.takenAt), "2025-01-01T10:00:05Z");
+      assert.equal(await valueOf(backup.verified), true);
     });
 
-    it("a new trigger is a new snapshot resource", async () => {
+    it("a new trigger is a new backup resource", async () => {
       const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" });
-      const t = target.kubernetesTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) });
+      const t = target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan: planFor({ blue: 100, green: 0 }) });
       const root = new Root("root");
-      t.snapshot("a-snapshot", { service: "app", trigger: "green-v1.5.0" }, { parent: root });
-      t.snapshot("b-snapshot", { service: "app", trigger: "green-v1.6.0" }, { parent: root });
+      t.backup("a-backup", { service: "app", trigger: "green-v1.5.0" }, { parent: root });
+      t.backup("b-backup", { service: "app", trigger: "green-v1.6.0" }, { parent: root });
       await settle();
-      assert.deepEqual(customs(), [`${T.snapshot}::a-snapshot-green-v1-5-0`, `${T.snapshot}::b-snapshot-green-v1-6-0`]);
+      assert.deepEqual(customs(), [`${T.backup}::a-backup-green-v1-5-0`, `${T.backup}::b-backup-green-v1-6-0`]);
     });
   });
 
@@ -310,56 +318,71 @@ describe("kubernetes target", () => {
       { green: 100, blueVersion: "v1.4.0", greenVersion: "v1.5.0", active: "green" },
     ]) {
       it(`green ${c.green}%: one active Service selecting ${c.active}, no route`, async () => {
-        const { url, weights } = await deploy(c, { mode: "service-selector", hostname: undefined });
+        const { url, traffic } = await deploy(c, { mode: "service-selector", hostname: undefined });
         const active = one(T.service, "svc-router-active").inputs;
-        assert.deepEqual(active.metadata, { name: "app-active", namespace: "shop", labels: { app: "app" } });
+        assert.deepEqual(active.metadata, { name: "app-active", namespace: "shop", labels: { app: "app", "deployment-runbook/role": "router-traffic" } });
         assert.deepEqual(active.spec, { type: "ClusterIP", selector: { app: "app", color: c.active }, ports: [{ name: "http", port: 80, targetPort: "http" }] });
         assert.ok(!rec.registered.some((r) => r.type === T.route), "no HTTPRoute without Gateway API");
-        assert.deepEqual(await dependsOnNames("svc-router-active"), ["svc-gate", "svc-snapshot"]);
+        assert.deepEqual(await dependsOnNames("svc-router-active"), ["svc-backup", "svc-gate"]);
         assert.equal(url, "http://app-active.shop.svc.cluster.local");
-        assert.deepEqual(weights, { blue: 100 - c.green, green: c.green });
+        assert.deepEqual(traffic, { blue: 100 - c.green, green: c.green });
       });
     }
 
     for (const green of [10, 50]) {
       it(`green ${green}%: refused before any resource exists, naming the config keys`, () => {
-        const cfg = stackConfig({ green, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { mode: "service-selector" });
         const message =
           `deployment-runbook:traffic.green is ${green}, but deployment-runbook:kubernetes.mode "service-selector" can only send all traffic to one color: ` +
           `set deployment-runbook:traffic.green to 0 or 100, or set deployment-runbook:kubernetes.mode to "gateway-api" for a weighted split`;
-        assert.throws(() => target.kubernetesTarget({ config: cfg, plan: planFor(config.configuredWeights(cfg), "green") }), { message });
-        assert.throws(() => router.validateServiceSelectorWeights({ blue: 100 - green, green }), { message });
+        assert.throws(() => stackConfig({ green, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { mode: "service-selector" }), { message: `invalid stack config:\n  - ${message}` });
+        assert.throws(() => kubernetesConfig.serviceSelectorColor({ blue: 100 - green, green }), { message });
         assert.deepEqual(rec.registered, []);
       });
     }
 
     it("gates reach the color gaining traffic through its own Service", () => {
       const cfg = stackConfig({ green: 100, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { mode: "service-selector" });
-      const t = target.kubernetesTarget({ config: cfg, plan: planFor({ blue: 0, green: 100 }, "green") });
-      assert.deepEqual(t.gateEndpoint("app"), { baseUrl: "http://app-green.shop.svc.cluster.local", metrics: "prometheus" });
+      const t = target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan: planFor({ blue: 0, green: 100 }, "green") });
+      assert.equal(t.gateEndpoint("app", {}).baseUrl, "http://app-green.shop.svc.cluster.local");
     });
   });
 
   describe("validation and gate endpoint", () => {
-    it("gates reach a color through the gateway hostname with the header, reading Prometheus", () => {
-      const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { gatewayScheme: "https" });
-      const t = target.kubernetesTarget({ config: cfg, plan: planFor({ blue: 90, green: 10 }, "green") });
-      assert.deepEqual(t.gateEndpoint("app"), { baseUrl: "https://app.staging.example.com", metrics: "prometheus" });
+    it("gates reach a color through the gateway hostname with the header, and each check's address from config", async () => {
+      const addresses = { databaseUrl: "postgres://app:pw@db.shop:5432/app", redisUrl: "redis://cache.shop:6379", prometheusUrl: "http://prometheus.monitoring:9090" };
+      const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { gatewayScheme: "https", ...addresses });
+      assert.deepEqual(cfg.gates.checks, ["api", "database", "cache", "external", "error-rate", "latency"]);
+      const t = target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan: planFor({ blue: 90, green: 10 }, "green") });
+      const e = t.gateEndpoint("app", {});
+      assert.equal(e.baseUrl, "https://app.staging.example.com");
+      assert.equal(await valueOf(pulumi.output(e.databaseUrl)), addresses.databaseUrl);
+      assert.equal(await pulumi.isSecret(pulumi.output(e.databaseUrl)), true, "the database URL carries a password: a secret");
+      assert.equal(await valueOf(pulumi.output(e.redisUrl)), addresses.redisUrl);
+      const metrics = await valueOf(pulumi.output(e.metrics));
+      assert.match(String(metrics?.module), /gates\/prometheus-source\.js$/);
+      assert.deepEqual([metrics?.factory, metrics?.options], ["prometheusSource", { url: addresses.prometheusUrl }]);
+    });
+
+    it("without addresses, the default gate checks are the ones that can run; asking for more names the key", () => {
+      assert.deepEqual(stackConfig({ green: 0, blueVersion: "v1.4.0" }).gates.checks, ["api", "external"]);
+      assert.throws(() => config.parseStackConfig({ ...stackConfigInput({ green: 0, blueVersion: "v1.4.0" }), gates: { checks: ["api", "latency"] } }), {
+        message:
+          "invalid stack config:\n" +
+          '  - deployment-runbook:gates.checks: "latency" cannot run on the kubernetes target without deployment-runbook:kubernetes.prometheusUrl (set it, or leave latency out of gates.checks)',
+      });
     });
 
     it("refuses a stack without image or hostname, naming the keys", () => {
-      const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" }, { image: undefined, hostname: undefined });
-      assert.throws(() => target.kubernetesTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) }), {
+      assert.throws(() => stackConfig({ green: 0, blueVersion: "v1.4.0" }, { image: undefined, hostname: undefined }), {
         message:
-          "invalid stack config for the kubernetes target:\n" +
+          "invalid stack config:\n" +
           "  - deployment-runbook:kubernetes.image: is required on the kubernetes target (the image repository; each color's version is the tag)\n" +
           '  - deployment-runbook:kubernetes.hostname: is required when deployment-runbook:kubernetes.mode is "gateway-api" (the hostname the gateway serves the service at)',
       });
     });
 
     it("refuses requests above limits", () => {
-      const cfg = stackConfig({ green: 0, blueVersion: "v1.4.0" }, { cpuRequestMillicores: 900, cpuLimitMillicores: 500 });
-      assert.throws(() => target.kubernetesTarget({ config: cfg, plan: planFor({ blue: 100, green: 0 }) }), {
+      assert.throws(() => stackConfig({ green: 0, blueVersion: "v1.4.0" }, { cpuRequestMillicores: 900, cpuLimitMillicores: 500 }), {
         message: /deployment-runbook:kubernetes\.cpuRequestMillicores: must not exceed deployment-runbook:kubernetes\.cpuLimitMillicores \(900 > 500\)/,
       });
     });
@@ -369,11 +392,11 @@ describe("kubernetes target", () => {
         () =>
           router.validateKubernetesRouterArgs({
             service: "app",
-            weights: { blue: 90, green: 10 },
+            traffic: { blue: 90, green: 10 },
             backends: { blue: "app-blue" },
             gateway: { name: "public", hostname: "app.example.com" },
           }),
-        { message: "KubernetesRouter: weights.green is 10 but green has no environment (set deployment-runbook:green.version)" },
+        { message: "KubernetesRouter: traffic.green is 10 but green has no environment (set deployment-runbook:green.version)" },
       );
       assert.deepEqual(router.weightedBackendRefs({ blue: 100, green: 0 }, { blue: "app-blue" }), [{ name: "app-blue", port: 80, weight: 100 }]);
     });
@@ -390,13 +413,13 @@ describe("kubernetes target", () => {
     });
   });
 
-  // The whole program's order, through BlueGreenService: the snapshot, then the gates, then the
-  // weights (see assertPromotionOrder in helpers/mock-recorder.ts).
+  // The whole program's order, through BlueGreenService: the backup, then the gates, then the
+  // traffic (see assertPromotionOrder in helpers/mock-recorder.ts).
   describe("BlueGreenService on the kubernetes target", () => {
-    it("takes the snapshot, then runs the gates, then moves the weights (green 0% -> 10%)", async () => {
+    it("takes the backup, then runs the gates, then moves the traffic (green 0% -> 10%)", async () => {
       const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
-      const makeTarget = (plan: ShiftPlan) => target.kubernetesTarget({ config: cfg, plan });
-      await assertPromotionOrder({ cfg, stack: "staging", makeTarget, snapshotType: "runbook:backup:KubernetesSnapshot", weightsResource: "svc-router-route" });
+      const makeTarget = (plan: ShiftPlan) => target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan });
+      await assertPromotionOrder({ cfg, stack: "staging", makeTarget, backupType: "deployment-runbook:kubernetes:KubernetesBackup", weightsResource: "svc-router-route" });
     });
   });
 

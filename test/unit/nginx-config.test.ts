@@ -19,7 +19,7 @@ describe("nginx router config", () => {
     assert.match(w, /\\"generation\\":\\"g3\\"/);
   });
 
-  it("routes X-Runbook-Color to that color whatever the weights, and 503 for a color with no instances", () => {
+  it("routes X-Runbook-Color to that color whatever the traffic, and 503 for a color with no instances", () => {
     const conf = renderNginxConfig({ port: 8080, upstreams: { blue: [18000] }, directory: "/tmp/r", generation: "g" });
     assert.match(conf, /map \$http_x_runbook_color \$runbook_upstream \{\s+blue runbook_blue;\s+green none;\s+default \$runbook_weighted;/);
     assert.match(conf, /if \(\$runbook_upstream = none\) \{\s+return 503/);
@@ -29,8 +29,8 @@ describe("nginx router config", () => {
     assert.match(conf, /include \/tmp\/r\/weights\.conf;/);
   });
 
-  it("refuses weights that do not sum to 100 or send traffic to a color with no instances", () => {
-    assert.throws(() => validateRouterConfig({ port: 1, weights: { blue: 50, green: 40 }, upstreams, directory: "", generation: "" }), /must be integers summing to 100 \(got blue 50, green 40\)/);
+  it("refuses traffic that do not sum to 100 or send traffic to a color with no instances", () => {
+    assert.throws(() => validateRouterConfig({ port: 1, traffic: { blue: 50, green: 40 }, upstreams, directory: "", generation: "" }), /must be integers summing to 100 \(got blue 50, green 40\)/);
     assert.throws(() => renderWeights({ blue: 90, green: 10 }, { blue: [1] }, "g"), /weight for green is 10% but green has no running instances/);
   });
 });

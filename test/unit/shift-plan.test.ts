@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { planShift, AppliedState, retirementProblems, snapshotTrigger } from "../../components/shift/plan";
+import { planShift, AppliedState, retirementProblems, backupTrigger } from "../../components/shift/plan";
 
 const T0 = "2026-11-25T10:00:00.000Z";
 const T1 = "2026-11-25T11:00:00.000Z";
@@ -9,11 +9,11 @@ describe("planShift", () => {
     const p = planShift(undefined, { blue: 100, green: 0 }, { blue: "v1.0.0" }, T0);
     assert.equal(p.kind, "initial");
     assert.equal(p.towards, "blue");
-    assert.deepEqual(p.nextProven, { blue: { version: "v1.0.0", since: T0 } });
+    assert.deepEqual(p.nextStableReleases, { blue: { version: "v1.0.0", since: T0 } });
     assert.deepEqual(p.nextStable, { color: "blue", version: "v1.0.0", since: T0 });
   });
 
-  const afterV1: AppliedState = { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.0.0" }, proven: { blue: { version: "v1.0.0", since: T0 } } };
+  const afterV1: AppliedState = { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.0.0" }, stableReleases: { blue: { version: "v1.0.0", since: T0 } } };
 
   it("deploying green with no traffic is a hold", () => {
     const p = planShift(afterV1, { blue: 100, green: 0 }, { blue: "v1.0.0", green: "v2.0.0" }, T1);
@@ -32,14 +32,14 @@ describe("planShift", () => {
     const after100: AppliedState = {
       traffic: { blue: 0, green: 100 },
       versions: { blue: "v1.0.0", green: "v2.0.0" },
-      proven: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
+      stableReleases: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
     };
     const p = planShift(after100, { blue: 100, green: 0 }, { blue: "v1.0.0", green: "v2.0.0" }, T1);
     assert.equal(p.kind, "rollback");
     assert.equal(p.towards, "blue");
     // green's proof is withdrawn: promoting it again is gated
-    assert.deepEqual(Object.keys(p.nextProven), ["blue"]);
-    const again = planShift({ ...after100, traffic: { blue: 100, green: 0 }, proven: p.nextProven }, { blue: 90, green: 10 }, { blue: "v1.0.0", green: "v2.0.0" });
+    assert.deepEqual(Object.keys(p.nextStableReleases), ["blue"]);
+    const again = planShift({ ...after100, traffic: { blue: 100, green: 0 }, stableReleases: p.nextStableReleases }, { blue: 90, green: 10 }, { blue: "v1.0.0", green: "v2.0.0" });
     assert.equal(again.kind, "promote");
   });
 
@@ -47,7 +47,7 @@ describe("planShift", () => {
     const prev: AppliedState = {
       traffic: { blue: 0, green: 100 },
       versions: { blue: "v1.0.0", green: "v2.0.0" },
-      proven: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
+      stableReleases: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
     };
     const p = planShift(prev, { blue: 10, green: 90 }, { blue: "v3.0.0", green: "v2.0.0" });
     assert.equal(p.kind, "promote");
@@ -55,7 +55,7 @@ describe("planShift", () => {
     assert.deepEqual(p.stable, { color: "green", version: "v2.0.0", since: T1 });
   });
 
-  it("a new version on a serving color with unchanged weights is rolling", () => {
+  it("a new version on a serving color with unchanged traffic is rolling", () => {
     const p = planShift(afterV1, { blue: 100, green: 0 }, { blue: "v1.1.0" });
     assert.equal(p.kind, "rolling");
     assert.equal(p.towards, "blue");
@@ -65,7 +65,7 @@ describe("planShift", () => {
     const prev: AppliedState = {
       traffic: { blue: 0, green: 100 },
       versions: { blue: "v1.0.0", green: "v2.0.0" },
-      proven: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
+      stableReleases: { blue: { version: "v1.0.0", since: T0 }, green: { version: "v2.0.0", since: T1 } },
     };
     const p = planShift(prev, { blue: 0, green: 100 }, { green: "v2.0.0" });
     assert.equal(p.kind, "hold");
@@ -80,32 +80,32 @@ describe("planShift", () => {
   });
 });
 
-describe("snapshotTrigger", () => {
+describe("backupTrigger", () => {
   const promote = planShift(
-    { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.0.0", green: "v2.0.0" }, proven: { blue: { version: "v1.0.0", since: T0 } } },
+    { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.0.0", green: "v2.0.0" }, stableReleases: { blue: { version: "v1.0.0", since: T0 } } },
     { blue: 90, green: 10 },
     { blue: "v1.0.0", green: "v2.0.0" },
   );
   const backup = { generation: 0, refreshAfterMinutes: 50 };
   const now = new Date("2026-11-25T12:00:00Z");
 
-  it("keys one snapshot per promotion and reuses it while fresh", () => {
-    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, undefined, backup, now), "green:v2.0.0:g0");
-    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:30:00Z" }, backup, now), "green:v2.0.0:g0");
+  it("keys one backup per promotion and reuses it while fresh", () => {
+    assert.equal(backupTrigger(promote, { green: "v2.0.0" }, undefined, backup, now), "green:v2.0.0:g0");
+    assert.equal(backupTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:30:00Z" }, backup, now), "green:v2.0.0:g0");
   });
 
-  it("re-takes a stale snapshot and follows a bumped generation", () => {
-    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:00:00Z" }, backup, now), "green:v2.0.0:g0@2026-11-25T12:00:00.000Z");
-    assert.equal(snapshotTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:59:00Z" }, { ...backup, generation: 1 }, now), "green:v2.0.0:g1");
+  it("re-takes a stale backup and follows a bumped generation", () => {
+    assert.equal(backupTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:00:00Z" }, backup, now), "green:v2.0.0:g0@2026-11-25T12:00:00.000Z");
+    assert.equal(backupTrigger(promote, { green: "v2.0.0" }, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T11:59:00Z" }, { ...backup, generation: 1 }, now), "green:v2.0.0:g1");
   });
 
-  it("a rollback keeps the last snapshot: it never waits for a backup", () => {
+  it("a rollback keeps the last backup: it never waits for a backup", () => {
     const rollback = planShift(
-      { traffic: { blue: 90, green: 10 }, versions: { blue: "v1.0.0", green: "v2.0.0" }, proven: { blue: { version: "v1.0.0", since: T0 } } },
+      { traffic: { blue: 90, green: 10 }, versions: { blue: "v1.0.0", green: "v2.0.0" }, stableReleases: { blue: { version: "v1.0.0", since: T0 } } },
       { blue: 100, green: 0 },
       { blue: "v1.0.0", green: "v2.0.0" },
     );
     assert.equal(rollback.kind, "rollback");
-    assert.equal(snapshotTrigger(rollback, {}, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T08:00:00Z" }, backup, now), "green:v2.0.0:g0");
+    assert.equal(backupTrigger(rollback, {}, { trigger: "green:v2.0.0:g0", takenAt: "2026-11-25T08:00:00Z" }, backup, now), "green:v2.0.0:g0");
   });
 });

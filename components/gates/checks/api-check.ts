@@ -7,7 +7,7 @@ import { CheckResult, GateSubject, fail, pass } from "./types";
 export async function apiCheck(s: GateSubject): Promise<CheckResult> {
   const c = s.config.api;
   const url = `${s.routerUrl}${c.path}`;
-  // Through the router to this color whatever the weights; any status is an answer to judge.
+  // Through the router to this color whatever the traffic; any status is an answer to judge.
   const get = (path: string, timeout: number) => axios.get(`${s.routerUrl}${path}`, { headers: { [COLOR_HEADER]: s.color }, timeout, validateStatus: () => true, proxy: false });
   const started = Date.now();
   let res;

@@ -1,6 +1,7 @@
 // What every health check gets and gives back.
 import { Color } from "../../types";
 import { CheckName, GateConfig } from "../gate-config";
+import type { MetricsSourceSpec } from "../metrics-source";
 
 export interface GateSubject {
   stack: string;
@@ -14,7 +15,8 @@ export interface GateSubject {
   baseline?: { color: Color; version: string };
   databaseUrl?: string;
   redisUrl?: string;
-  prometheusUrl: string;
+  /** Where the analysis reads metrics; without one the analysis is inconclusive. */
+  metrics?: MetricsSourceSpec;
   config: GateConfig;
 }
 

@@ -1,10 +1,11 @@
 // One color of a blue/green service on the aws target: an ECS Fargate service and task definition
-// of one release behind the color's own ALB target group, plus the color's preview rule (the
-// `X-Runbook-Color` header on the ALB's preview listener). AwsCluster holds what both colors of a
+// of one release behind the color's own ALB target group, plus the color's header rule (the
+// `X-Runbook-Color` header on the ALB's test listener). AwsCluster holds what both colors of a
 // service share: the ECS cluster, the task execution role and the log group.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, COLOR_HEADER, PKG, Release } from "../../types";
+import { ROLE_TAG, ROLES } from "../../roles";
+import { Color, COLOR_HEADER, PKG, Release, replicasProblem } from "../../types";
 
 export interface AwsClusterArgs {
   /** Service name (`service.name`), a tag on every resource. */
@@ -21,7 +22,7 @@ export class AwsCluster extends pulumi.ComponentResource {
   readonly clusterArn: pulumi.Output<string>;
 
   constructor(name: string, args: AwsClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:environment:AwsCluster`, name, {}, opts);
+    super(`${PKG}:aws:AwsCluster`, name, {}, opts);
     const tags = { app: args.service };
     this.cluster = new aws.ecs.Cluster(
       `${name}-ecs`,
@@ -71,8 +72,8 @@ export interface AwsEnvironmentArgs {
   subnetIds: pulumi.Input<string>[];
   /** Security groups of the tasks. Defaults to the VPC's default security group. */
   securityGroupIds?: pulumi.Input<string>[];
-  /** ALB listener the color's preview rule is added to. No default: required. */
-  previewListenerArn: pulumi.Input<string>;
+  /** ALB listener the color's header rule is added to. No default: required. */
+  testListenerArn: pulumi.Input<string>;
   /** Task CPU in CPU units. Defaults to 256. */
   cpu?: number;
   /** Task memory in MiB. Defaults to 512. */
@@ -97,15 +98,39 @@ export function headerRulePriority(color: Color): number {
   return color === "blue" ? 10 : 20;
 }
 
+/**
+ * The rule that sends `X-Runbook-Color: <color>` to the color's target group on a listener: on the
+ * test listener (each environment's) and on the active one (the router's) alike.
+ */
+export function colorHeaderRule(
+  name: string,
+  listenerArn: pulumi.Input<string>,
+  color: Color,
+  targetGroupArn: pulumi.Input<string>,
+  tags: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): aws.lb.ListenerRule {
+  return new aws.lb.ListenerRule(
+    name,
+    {
+      listenerArn,
+      priority: headerRulePriority(color),
+      conditions: [{ httpHeader: { httpHeaderName: COLOR_HEADER, values: [color] } }],
+      actions: [{ type: "forward", targetGroupArn }],
+      tags,
+    },
+    opts,
+  );
+}
+
 /** Throws a message naming each bad field. Pure: tested without mocks. */
 export function validateAwsEnvironmentArgs(a: AwsEnvironmentArgs): void {
   const where = `AwsEnvironment ${a.color}`;
   if (!a.image || /[@\s]/.test(a.image) || /:[^/]*$/.test(a.image)) {
     throw new Error(`${where}: image must be a repository without tag or digest, the release version is the tag (got ${JSON.stringify(a.image)})`);
   }
-  if (!Number.isInteger(a.release.replicas) || a.release.replicas < 1 || a.release.replicas > 20) {
-    throw new Error(`${where}: release.replicas must be an integer from 1 to 20 (got ${a.release.replicas})`);
-  }
+  const replicas = replicasProblem(a.release.replicas);
+  if (replicas) throw new Error(`${where}: release.${replicas}`);
   if (a.subnetIds.length === 0) throw new Error(`${where}: subnetIds must name at least one subnet`);
   const cpu = a.cpu ?? 256;
   const memory = a.memoryMiB ?? 512;
@@ -130,10 +155,10 @@ export class AwsEnvironment extends pulumi.ComponentResource {
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   readonly taskDefinition: aws.ecs.TaskDefinition;
   readonly service: aws.ecs.Service;
-  readonly previewRule: aws.lb.ListenerRule;
+  readonly headerRule: aws.lb.ListenerRule;
 
   constructor(name: string, args: AwsEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:environment:AwsEnvironment`, name, {}, opts);
+    super(`${PKG}:aws:AwsEnvironment`, name, {}, opts);
     validateAwsEnvironmentArgs(args);
     const { service, color, release } = args;
     const containerPort = args.containerPort ?? 8080;
@@ -167,17 +192,7 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     // ECS refuses to create a service whose target group no load balancer uses yet. This rule
     // attaches the group to the ALB before the service exists, and lets gates reach the color
     // before the router gives it weight.
-    this.previewRule = new aws.lb.ListenerRule(
-      `${name}-preview`,
-      {
-        listenerArn: args.previewListenerArn,
-        priority: headerRulePriority(color),
-        conditions: [{ httpHeader: { httpHeaderName: COLOR_HEADER, values: [color] } }],
-        actions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
-        tags,
-      },
-      { parent: this },
-    );
+    this.headerRule = colorHeaderRule(`${name}-header`, args.testListenerArn, color, this.targetGroup.arn, { ...tags, [ROLE_TAG]: ROLES.routerBackends }, { parent: this });
 
     const environment = [
       { name: "RUNBOOK_VERSION", value: release.version },
@@ -237,9 +252,9 @@ export class AwsEnvironment extends pulumi.ComponentResource {
         // The environment is done only when its tasks are running and healthy, before any gate.
         waitForSteadyState: true,
         propagateTags: "SERVICE",
-        tags,
+        tags: { ...tags, [ROLE_TAG]: ROLES.environment },
       },
-      { parent: this, dependsOn: [this.previewRule] },
+      { parent: this, dependsOn: [this.headerRule] },
     );
 
     this.color = color;

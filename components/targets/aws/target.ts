@@ -1,43 +1,18 @@
-// The aws target: per-color ECS Fargate services behind ALB target groups, ALB listener weights,
-// RDS snapshots, CloudWatch metrics for the gates.
+// The aws target's parts for one update. Each color's header rule lives with its environment (ECS
+// refuses a service whose target group no listener uses), so the router's first step has nothing
+// to create; the active listener carrying the split is the second. Gates read CloudWatch.
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsSnapshot } from "./snapshot";
-import { CONFIG_NAMESPACE, StackConfig } from "../../config/stack-config";
-import { AwsCluster, AwsEnvironment } from "./environment";
-import { TargetGroupDimensions } from "../../gates/cloudwatch-metrics";
-import { AwsLoadBalancer, AwsRouter } from "./router";
+import type { MetricsSourceSpec } from "../../gates/metrics-source";
 import { Color, COLORS } from "../../types";
-import { BlueGreenTarget, EnvironmentResource, TargetContext } from "../target";
+import type { BlueGreenTarget, EnvironmentResource, TargetContext } from "../target";
+import { AwsBackup } from "./backup";
+import type { TargetGroupDimensions } from "./cloudwatch-source";
+import { AwsConfig, loadBalancerSubnets } from "./config";
+import { AwsCluster, AwsEnvironment } from "./environment";
+import { AwsLoadBalancer, AwsRouter } from "./router";
 
-/**
- * Checks what the aws target needs beyond the schema, naming the config keys. Pure: runs before
- * any resource is registered, so a bad stack stops `preview` with nothing changed.
- */
-export function validateAwsTargetConfig(config: StackConfig): void {
-  const a = config.aws;
-  const key = (f: string) => `${CONFIG_NAMESPACE}:aws.${f}`;
-  const problems: string[] = [];
-  if (!a.image) problems.push(`${key("image")}: is required on the aws target (the image repository; each color's version is the tag)`);
-  if (!a.vpcId) problems.push(`${key("vpcId")}: is required on the aws target (the VPC of the target groups)`);
-  if (a.subnetIds.length === 0) problems.push(`${key("subnetIds")}: must name at least 1 subnet for the tasks`);
-  const lbSubnets = loadBalancerSubnets(config);
-  if (lbSubnets.length < 2) {
-    const which = a.loadBalancerSubnetIds.length ? "loadBalancerSubnetIds" : "subnetIds";
-    problems.push(`${key(which)}: must name at least 2 subnets in different availability zones for the ALB (got ${lbSubnets.length})`);
-  }
-  if (a.previewListenerPort === a.listenerPort) {
-    problems.push(`${key("previewListenerPort")}: must differ from ${key("listenerPort")} (both are ${a.listenerPort})`);
-  }
-  if (problems.length) throw new Error(`invalid stack config for the aws target:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-}
-
-/** The ALB's subnets: its own when set, else the tasks'. */
-export function loadBalancerSubnets(config: StackConfig): string[] {
-  return config.aws.loadBalancerSubnetIds.length ? config.aws.loadBalancerSubnetIds : config.aws.subnetIds;
-}
-
-function loadBalancerSecurityGroups(config: StackConfig): string[] | undefined {
-  const a = config.aws;
+function loadBalancerSecurityGroups(a: AwsConfig): string[] | undefined {
   const groups = a.loadBalancerSecurityGroupIds.length ? a.loadBalancerSecurityGroupIds : a.securityGroupIds;
   return groups.length ? groups : undefined;
 }
@@ -59,15 +34,7 @@ export function sharedBaseName(environmentName: string, color: Color): string {
   return environmentName.endsWith(suffix) ? environmentName.slice(0, -suffix.length) : environmentName;
 }
 
-export interface AwsTarget extends BlueGreenTarget {
-  /** The CloudWatch dimensions of a color's metrics (after its environment was created). */
-  cloudWatchDimensions(service: string, color: Color): pulumi.Output<TargetGroupDimensions>;
-}
-
-export function awsTarget(ctx: TargetContext): AwsTarget {
-  const { config } = ctx;
-  validateAwsTargetConfig(config);
-  const a = config.aws;
+export function awsTarget(a: AwsConfig, _ctx: TargetContext): BlueGreenTarget {
   const sharedByBase = new Map<string, Shared>();
   const sharedOfEnvironment = new WeakMap<EnvironmentResource, Shared>();
   const environmentsByService = new Map<string, Partial<Record<Color, AwsEnvironment>>>();
@@ -82,9 +49,9 @@ export function awsTarget(ctx: TargetContext): AwsTarget {
         `${base}-alb`,
         {
           service,
-          subnetIds: loadBalancerSubnets(config),
-          securityGroupIds: loadBalancerSecurityGroups(config),
-          previewListenerPort: a.previewListenerPort,
+          subnetIds: loadBalancerSubnets(a),
+          securityGroupIds: loadBalancerSecurityGroups(a),
+          testListenerPort: a.testListenerPort,
           certificateArn: a.certificateArn,
         },
         { parent },
@@ -103,8 +70,18 @@ export function awsTarget(ctx: TargetContext): AwsTarget {
     return all[0];
   }
 
+  /** The CloudWatch dimensions of each color's metrics (after its environment was created). */
+  function cloudWatchDimensions(service: string, environments: Partial<Record<Color, EnvironmentResource>>) {
+    const lb = onlyShared(service).loadBalancer;
+    const dims: Partial<Record<Color, pulumi.Output<TargetGroupDimensions>>> = {};
+    for (const c of COLORS) {
+      const env = environments[c];
+      if (env instanceof AwsEnvironment) dims[c] = pulumi.all([env.targetGroupArnSuffix, lb.arnSuffix]).apply(([targetGroup, loadBalancer]) => ({ targetGroup, loadBalancer }));
+    }
+    return pulumi.output(dims);
+  }
+
   return {
-    name: "aws",
     environment(name, args, opts) {
       const shared = sharedFor(name, args.color, args.service, opts.parent);
       const env = new AwsEnvironment(
@@ -118,7 +95,7 @@ export function awsTarget(ctx: TargetContext): AwsTarget {
           vpcId: a.vpcId!,
           subnetIds: a.subnetIds,
           securityGroupIds: a.securityGroupIds.length ? a.securityGroupIds : undefined,
-          previewListenerArn: shared.loadBalancer.previewListener.arn,
+          testListenerArn: shared.loadBalancer.testListener.arn,
           cpu: a.cpu,
           memoryMiB: a.memoryMiB,
           containerPort: a.containerPort,
@@ -129,7 +106,12 @@ export function awsTarget(ctx: TargetContext): AwsTarget {
       environmentsByService.set(args.service, { ...environmentsByService.get(args.service), [args.color]: env });
       return env;
     },
-    router(name, args, opts) {
+    routerBackends(_name, args) {
+      // Every color is reachable by header once its environment exists (its rule on the test
+      // listener, its ECS service steady).
+      return { reachable: COLORS.flatMap((c) => args.environments[c] ?? []) };
+    },
+    routerTraffic(name, args, opts) {
       const targetGroups: Partial<Record<Color, pulumi.Output<string>>> = {};
       let shared: Shared | undefined;
       for (const c of COLORS) {
@@ -140,37 +122,38 @@ export function awsTarget(ctx: TargetContext): AwsTarget {
         shared = sharedOfEnvironment.get(env);
       }
       if (!shared) throw new Error(`aws target: router ${name} needs the environments this target created`);
-      // Every color is reachable by header once its environment exists (its rule on the preview
-      // listener, its ECS service steady): the snapshot and the gates wait for that, and the
-      // listener that carries the weights waits for them.
-      const waitFor = args.beforeWeights(COLORS.flatMap((c) => args.environments[c] ?? []));
       return new AwsRouter(
         name,
         {
           service: args.service,
-          weights: args.weights,
+          traffic: args.traffic,
           loadBalancer: shared.loadBalancer,
           targetGroups,
           listenerPort: a.listenerPort,
           certificateArn: a.certificateArn,
           stickinessSeconds: a.stickinessSeconds,
         },
-        pulumi.mergeOptions(opts, { dependsOn: waitFor }),
+        pulumi.mergeOptions(opts, { dependsOn: args.after }),
       );
     },
-    snapshot(name, args, opts) {
-      return new AwsSnapshot(name, { service: args.service, trigger: args.trigger, dbInstanceIdentifier: a.dbInstanceIdentifier }, opts);
+    backup(name, args, opts) {
+      return new AwsBackup(name, { service: args.service, trigger: args.trigger, dbInstanceIdentifier: a.dbInstanceIdentifier }, opts);
     },
-    gateEndpoint(service) {
-      // The ALB's preview listener: the environments' header rules are there before the router
-      // exists or gives the color weight. Metrics come from the target groups in CloudWatch.
-      return { baseUrl: onlyShared(service).loadBalancer.previewUrl, metrics: "cloudwatch" };
-    },
-    cloudWatchDimensions(service, color) {
-      const env = environmentsByService.get(service)?.[color];
-      if (!env) throw new Error(`aws target: service "${service}" has no ${color} environment`);
-      const lb = onlyShared(service).loadBalancer;
-      return pulumi.all([env.targetGroupArnSuffix, lb.arnSuffix]).apply(([targetGroup, loadBalancer]) => ({ targetGroup, loadBalancer }));
+    gateEndpoint(service, environments) {
+      // The ALB's test listener: the environments' header rules are there before the router
+      // exists or gives the color traffic. Metrics come from the target groups in CloudWatch.
+      const region = a.region;
+      const metrics = region
+        ? cloudWatchDimensions(service, environments).apply(
+            (dimensions): MetricsSourceSpec => ({ module: path.join(__dirname, "cloudwatch-source.js"), factory: "cloudWatchSource", options: { region, dimensions } }),
+          )
+        : undefined;
+      return {
+        baseUrl: onlyShared(service).loadBalancer.testUrl,
+        databaseUrl: a.databaseUrl ? pulumi.secret(a.databaseUrl) : undefined,
+        redisUrl: a.redisUrl ? pulumi.secret(a.redisUrl) : undefined,
+        metrics,
+      };
     },
   };
 }

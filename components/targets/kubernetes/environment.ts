@@ -1,9 +1,10 @@
 // One color of a blue/green service on the kubernetes target: a Deployment of one release, the
-// color's own Service, a PodDisruptionBudget and, with Gateway API, the color's preview route (the
+// color's own Service, a PodDisruptionBudget and, with Gateway API, the color's header route (the
 // `X-Runbook-Color` header rule) so gates can test the color before it takes any traffic.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, COLOR_HEADER, PKG, Release } from "../../types";
+import { ROLE_LABEL, ROLES } from "../../roles";
+import { Color, COLOR_HEADER, PKG, Release, replicasProblem } from "../../types";
 
 /** Port every per-color Service (and the active Service) listens on. */
 export const SERVICE_PORT = 80;
@@ -20,7 +21,7 @@ export interface KubernetesResources {
   memoryLimitMiB?: number;
 }
 
-/** The Gateway the preview route attaches to. */
+/** The Gateway the header route attaches to. */
 export interface KubernetesGatewayRef {
   /** Gateway name. */
   name: string;
@@ -46,10 +47,10 @@ export interface KubernetesEnvironmentArgs {
   /** Requests and limits of each pod. Defaults to 100m/500m CPU and 128/256 MiB memory. */
   resources?: KubernetesResources;
   /**
-   * With Gateway API: the gateway the color's preview route (header `X-Runbook-Color: <color>`)
+   * With Gateway API: the gateway the color's header route (header `X-Runbook-Color: <color>`)
    * attaches to. Defaults to none (service-selector mode has no header routing).
    */
-  previewGateway?: KubernetesGatewayRef;
+  headerRouteGateway?: KubernetesGatewayRef;
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -63,9 +64,8 @@ export function validateKubernetesEnvironmentArgs(a: KubernetesEnvironmentArgs):
   if (!a.image || /[@\s]/.test(a.image) || /:[^/]*$/.test(a.image)) {
     throw new Error(`${where}: image must be a repository without tag or digest, the release version is the tag (got ${JSON.stringify(a.image)})`);
   }
-  if (!Number.isInteger(a.release.replicas) || a.release.replicas < 1 || a.release.replicas > 20) {
-    throw new Error(`${where}: release.replicas must be an integer from 1 to 20 (got ${a.release.replicas})`);
-  }
+  const replicas = replicasProblem(a.release.replicas);
+  if (replicas) throw new Error(`${where}: release.${replicas}`);
   const r = resolveResources(a.resources);
   if (r.cpuRequestMillicores > r.cpuLimitMillicores) {
     throw new Error(`${where}: resources.cpuRequestMillicores (${r.cpuRequestMillicores}) must not exceed resources.cpuLimitMillicores (${r.cpuLimitMillicores})`);
@@ -118,10 +118,10 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
   readonly service: k8s.core.v1.Service;
   readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
   /** The color's header route; undefined without Gateway API. */
-  readonly previewRoute?: k8s.apiextensions.CustomResource;
+  readonly headerRoute?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: KubernetesEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:environment:KubernetesEnvironment`, name, {}, opts);
+    super(`${PKG}:kubernetes:KubernetesEnvironment`, name, {}, opts);
     validateKubernetesEnvironmentArgs(args);
     const { service, color, release } = args;
     const namespace = args.namespace ?? "default";
@@ -133,7 +133,7 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { namespace, labels },
+        metadata: { namespace, labels: { ...labels, [ROLE_LABEL]: ROLES.environment } },
         spec: {
           replicas: release.replicas,
           // The selector is immutable: app and color only, never the version.
@@ -197,18 +197,18 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    if (args.previewGateway) {
+    if (args.headerRouteGateway) {
       // Lives with the environment, not the router: the router is updated only after the gates,
       // and the gates must reach a new color through the gateway on the very update that adds it.
-      this.previewRoute = new k8s.apiextensions.CustomResource(
-        `${name}-preview`,
+      this.headerRoute = new k8s.apiextensions.CustomResource(
+        `${name}-header`,
         {
           apiVersion: "gateway.networking.k8s.io/v1",
           kind: "HTTPRoute",
-          metadata: { namespace, labels: selector },
+          metadata: { namespace, labels: { ...selector, [ROLE_LABEL]: ROLES.routerBackends } },
           spec: {
-            parentRefs: [gatewayParentRef(args.previewGateway)],
-            hostnames: [args.previewGateway.hostname],
+            parentRefs: [gatewayParentRef(args.headerRouteGateway)],
+            hostnames: [args.headerRouteGateway.hostname],
             rules: [
               {
                 matches: [{ path: { type: "PathPrefix", value: "/" }, headers: [{ type: "Exact", name: COLOR_HEADER, value: color }] }],

@@ -1,23 +1,25 @@
 // Where traffic is split on the kubernetes target.
 // - gateway-api: one Gateway API HTTPRoute whose default rule has a backendRef per color carrying
-//   the blue/green weights. The `X-Runbook-Color` header rules live in each environment's preview
+//   the blue/green traffic. The `X-Runbook-Color` header rules live in each environment's preview
 //   route (same gateway and hostname; a rule with a header match wins over this headerless one),
 //   so a color is reachable by header before this route gives it weight.
 // - service-selector: for clusters without Gateway API, one Service `<service>-active` whose
-//   selector picks the color at 100%. It cannot split, so weights other than 0/100 are refused.
+//   selector picks the color at 100%. It cannot split, so traffic other than 0/100 are refused.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "../../config/stack-config";
+import { ROLE_LABEL, ROLES } from "../../roles";
+import { checkTraffic, Color, COLORS, PKG, Traffic } from "../../types";
+import { serviceSelectorColor } from "./config";
 import { gatewayParentRef, KubernetesGatewayRef, SERVICE_PORT } from "./environment";
-import { Color, COLORS, PKG, Weights } from "../../types";
 
 export type KubernetesRouterMode = "gateway-api" | "service-selector";
 
 export interface KubernetesRouterArgs {
   /** Service name (`service.name`): the `app` label and the active Service's name prefix. */
   service: string;
-  /** Weights to apply. */
-  weights: Weights;
+  /** Traffic to apply. */
+  traffic: Traffic;
   /** The per-color Service of each color that has an environment. */
   backends: Partial<Record<Color, pulumi.Input<string>>>;
   /** How traffic is switched. Defaults to "gateway-api". */
@@ -32,39 +34,17 @@ export interface KubernetesRouterArgs {
   servicePort?: number;
 }
 
-function checkWeights(w: Weights): void {
-  if (!Number.isInteger(w.blue) || !Number.isInteger(w.green) || w.blue < 0 || w.green < 0 || w.blue + w.green !== 100) {
-    throw new Error(`KubernetesRouter: weights must be integers from 0 to 100 summing to 100 (got blue ${w.blue}, green ${w.green})`);
-  }
-}
-
-/**
- * The split service-selector mode can do: all traffic to one color. Throws naming the config keys
- * when asked for more. Pure; the kubernetes target also calls it before any resource exists.
- */
-export function validateServiceSelectorWeights(weights: Weights): Color {
-  checkWeights(weights);
-  if (weights.green !== 0 && weights.green !== 100) {
-    throw new Error(
-      `${CONFIG_NAMESPACE}:traffic.green is ${weights.green}, but ${CONFIG_NAMESPACE}:kubernetes.mode "service-selector" ` +
-        `can only send all traffic to one color: set ${CONFIG_NAMESPACE}:traffic.green to 0 or 100, ` +
-        `or set ${CONFIG_NAMESPACE}:kubernetes.mode to "gateway-api" for a weighted split`,
-    );
-  }
-  return weights.green === 100 ? "green" : "blue";
-}
-
 /** Throws a message naming each bad field. Pure: tested without mocks. */
 export function validateKubernetesRouterArgs(a: KubernetesRouterArgs): void {
-  checkWeights(a.weights);
+  checkTraffic("KubernetesRouter", a.traffic);
   for (const c of COLORS) {
-    if (a.weights[c] > 0 && a.backends[c] === undefined) {
-      throw new Error(`KubernetesRouter: weights.${c} is ${a.weights[c]} but ${c} has no environment (set ${CONFIG_NAMESPACE}:${c}.version)`);
+    if (a.traffic[c] > 0 && a.backends[c] === undefined) {
+      throw new Error(`KubernetesRouter: traffic.${c} is ${a.traffic[c]} but ${c} has no environment (set ${CONFIG_NAMESPACE}:${c}.version)`);
     }
   }
   const mode = a.mode ?? "gateway-api";
   if (mode === "service-selector") {
-    validateServiceSelectorWeights(a.weights);
+    serviceSelectorColor(a.traffic);
   } else if (!a.gateway?.name || !a.gateway.hostname) {
     throw new Error(`KubernetesRouter: gateway.name and gateway.hostname are required in gateway-api mode (set ${CONFIG_NAMESPACE}:kubernetes.gatewayName and ${CONFIG_NAMESPACE}:kubernetes.hostname)`);
   }
@@ -75,27 +55,27 @@ export function validateKubernetesRouterArgs(a: KubernetesRouterArgs): void {
  * (weight 0 keeps it attached but idle); none for a color without one, which never gets weight.
  */
 export function weightedBackendRefs(
-  weights: Weights,
+  traffic: Traffic,
   backends: Partial<Record<Color, pulumi.Input<string>>>,
   port: number = SERVICE_PORT,
 ): { name: pulumi.Input<string>; port: number; weight: number }[] {
-  return COLORS.filter((c) => backends[c] !== undefined).map((c) => ({ name: backends[c]!, port, weight: weights[c] }));
+  return COLORS.filter((c) => backends[c] !== undefined).map((c) => ({ name: backends[c]!, port, weight: traffic[c] }));
 }
 
 export class KubernetesRouter extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
-  readonly weights: pulumi.Output<Weights>;
+  readonly traffic: pulumi.Output<Traffic>;
   /** The weighted route (gateway-api mode). */
   readonly route?: k8s.apiextensions.CustomResource;
   /** The active Service (service-selector mode). */
   readonly activeService?: k8s.core.v1.Service;
 
   constructor(name: string, args: KubernetesRouterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:router:KubernetesRouter`, name, {}, opts);
+    super(`${PKG}:kubernetes:KubernetesRouter`, name, {}, opts);
     validateKubernetesRouterArgs(args);
     const mode = args.mode ?? "gateway-api";
     const namespace = args.namespace ?? "default";
-    // The resource that moves traffic depends on the snapshot and the gates itself, so a failed gate
+    // The resource that moves traffic depends on the backup and the gates itself, so a failed gate
     // leaves traffic as it was. The Node SDK already holds a component's children back until the
     // component's own dependencies are registered, but the engine records dependsOn only on the
     // component; on the child it is in the engine's graph too (deletes, --target, other SDKs).
@@ -108,22 +88,22 @@ export class KubernetesRouter extends pulumi.ComponentResource {
         {
           apiVersion: "gateway.networking.k8s.io/v1",
           kind: "HTTPRoute",
-          metadata: { namespace, labels: { app: args.service } },
+          metadata: { namespace, labels: { app: args.service, [ROLE_LABEL]: ROLES.routerTraffic } },
           spec: {
             parentRefs: [gatewayParentRef(gateway)],
             hostnames: [gateway.hostname],
-            rules: [{ backendRefs: weightedBackendRefs(args.weights, args.backends, args.servicePort ?? SERVICE_PORT) }],
+            rules: [{ backendRefs: weightedBackendRefs(args.traffic, args.backends, args.servicePort ?? SERVICE_PORT) }],
           },
         },
         waitFor,
       );
       this.url = pulumi.output(`${args.scheme ?? "http"}://${gateway.hostname}`);
     } else {
-      const active = validateServiceSelectorWeights(args.weights);
+      const active = serviceSelectorColor(args.traffic);
       this.activeService = new k8s.core.v1.Service(
         `${name}-active`,
         {
-          metadata: { name: `${args.service}-active`, namespace, labels: { app: args.service } },
+          metadata: { name: `${args.service}-active`, namespace, labels: { app: args.service, [ROLE_LABEL]: ROLES.routerTraffic } },
           spec: {
             type: "ClusterIP",
             selector: { app: args.service, color: active },
@@ -134,7 +114,7 @@ export class KubernetesRouter extends pulumi.ComponentResource {
       );
       this.url = pulumi.interpolate`http://${this.activeService.metadata.name}.${namespace}.svc.cluster.local`;
     }
-    this.weights = pulumi.output({ blue: args.weights.blue, green: args.weights.green });
-    this.registerOutputs({ url: this.url, weights: this.weights });
+    this.traffic = pulumi.output({ blue: args.traffic.blue, green: args.traffic.green });
+    this.registerOutputs({ url: this.url, traffic: this.traffic });
   }
 }

@@ -1,48 +1,24 @@
-// The kubernetes target: per-color Deployments and Services, Gateway API HTTPRoute weights (or a
-// Service selector switch), VolumeSnapshot backups, gates through the gateway with the header.
+// The kubernetes target's parts for one update. Each color's header route lives with its
+// environment (the router's first step then has nothing to create: once the environments exist,
+// every color answers by header); the weighted HTTPRoute, or the active Service, is the second.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, StackConfig } from "../../config/stack-config";
-import { KubernetesSnapshot } from "./snapshot";
+import { prometheusMetrics } from "../../gates/prometheus-spec";
+import { Color, COLORS } from "../../types";
+import type { BlueGreenTarget, GateEndpoint, TargetContext } from "../target";
+import { KubernetesBackup } from "./backup";
+import type { KubernetesConfig } from "./config";
 import { colorServiceName, KubernetesEnvironment, KubernetesGatewayRef } from "./environment";
-import { KubernetesRouter, validateServiceSelectorWeights } from "./router";
-import { Color, COLORS, ShiftPlan } from "../../types";
-import { BlueGreenTarget, TargetContext } from "../target";
+import { KubernetesRouter } from "./router";
 
-/**
- * Checks what the kubernetes target needs beyond the schema, naming the config keys. Pure: runs
- * before any resource is registered, so a bad stack stops `preview` with nothing changed.
- */
-export function validateKubernetesTargetConfig(config: StackConfig, plan: ShiftPlan): void {
-  const k = config.kubernetes;
-  const key = (f: string) => `${CONFIG_NAMESPACE}:kubernetes.${f}`;
-  const problems: string[] = [];
-  if (!k.image) problems.push(`${key("image")}: is required on the kubernetes target (the image repository; each color's version is the tag)`);
-  if (k.mode === "gateway-api" && !k.hostname) {
-    problems.push(`${key("hostname")}: is required when ${key("mode")} is "gateway-api" (the hostname the gateway serves the service at)`);
-  }
-  if (k.cpuRequestMillicores > k.cpuLimitMillicores) {
-    problems.push(`${key("cpuRequestMillicores")}: must not exceed ${key("cpuLimitMillicores")} (${k.cpuRequestMillicores} > ${k.cpuLimitMillicores})`);
-  }
-  if (k.memoryRequestMiB > k.memoryLimitMiB) {
-    problems.push(`${key("memoryRequestMiB")}: must not exceed ${key("memoryLimitMiB")} (${k.memoryRequestMiB} > ${k.memoryLimitMiB})`);
-  }
-  if (problems.length) throw new Error(`invalid stack config for the kubernetes target:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  if (k.mode === "service-selector") validateServiceSelectorWeights(plan.next);
-}
-
-function gatewayOf(config: StackConfig): KubernetesGatewayRef | undefined {
-  const k = config.kubernetes;
+function gatewayOf(k: KubernetesConfig): KubernetesGatewayRef | undefined {
   if (k.mode !== "gateway-api") return undefined;
   return { name: k.gatewayName, namespace: k.gatewayNamespace, hostname: k.hostname! };
 }
 
-export function kubernetesTarget(ctx: TargetContext): BlueGreenTarget {
-  const { config, plan } = ctx;
-  validateKubernetesTargetConfig(config, plan);
-  const k = config.kubernetes;
-  const gateway = gatewayOf(config);
+export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueGreenTarget {
+  const { plan } = ctx;
+  const gateway = gatewayOf(k);
   return {
-    name: "kubernetes",
     environment(name, args, opts) {
       return new KubernetesEnvironment(
         name,
@@ -59,45 +35,49 @@ export function kubernetesTarget(ctx: TargetContext): BlueGreenTarget {
             memoryRequestMiB: k.memoryRequestMiB,
             memoryLimitMiB: k.memoryLimitMiB,
           },
-          previewGateway: gateway,
+          headerRouteGateway: gateway,
         },
         opts,
       );
     },
-    router(name, args, opts) {
-      const backends: Partial<Record<Color, KubernetesEnvironment["serviceName"]>> = {};
+    routerBackends(_name, args) {
+      return { reachable: COLORS.flatMap((c) => args.environments[c] ?? []) };
+    },
+    routerTraffic(name, args, opts) {
+      const backends: Partial<Record<Color, pulumi.Output<string>>> = {};
       for (const c of COLORS) {
         const env = args.environments[c];
         if (!env) continue;
         if (!(env instanceof KubernetesEnvironment)) throw new Error(`kubernetes target: the ${c} environment is not a KubernetesEnvironment`);
         backends[c] = env.serviceName;
       }
-      // Every color is reachable by header once its environment exists (its preview route, or in
-      // service-selector mode its own Service): the snapshot and the gates wait for that, and the
-      // weights wait for them.
-      const waitFor = args.beforeWeights(COLORS.flatMap((c) => args.environments[c] ?? []));
       return new KubernetesRouter(
         name,
-        { service: args.service, weights: args.weights, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme },
-        pulumi.mergeOptions(opts, { dependsOn: waitFor }),
+        { service: args.service, traffic: args.traffic, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme },
+        pulumi.mergeOptions(opts, { dependsOn: args.after }),
       );
     },
-    snapshot(name, args, opts) {
-      return new KubernetesSnapshot(
+    backup(name, args, opts) {
+      return new KubernetesBackup(
         name,
         { service: args.service, trigger: args.trigger, claimName: k.databaseClaim, snapshotClass: k.snapshotClass, namespace: k.namespace },
         opts,
       );
     },
     gateEndpoint(service) {
+      const endpoint: Omit<GateEndpoint, "baseUrl"> = {
+        databaseUrl: k.databaseUrl ? pulumi.secret(k.databaseUrl) : undefined,
+        redisUrl: k.redisUrl ? pulumi.secret(k.redisUrl) : undefined,
+        metrics: k.prometheusUrl ? prometheusMetrics(k.prometheusUrl) : undefined,
+      };
       if (gateway) {
-        // The environments' preview routes send X-Runbook-Color to that color at this hostname.
-        return { baseUrl: `${k.gatewayScheme}://${gateway.hostname}`, metrics: "prometheus" };
+        // The environments' header routes send X-Runbook-Color to that color at this hostname.
+        return { ...endpoint, baseUrl: `${k.gatewayScheme}://${gateway.hostname}` };
       }
       // service-selector mode has no header routing: the gate talks to the color gaining traffic
       // through its own Service, in-cluster (the header is then merely ignored).
       const color = plan.towards ?? (plan.next.green > plan.next.blue ? "green" : "blue");
-      return { baseUrl: `http://${colorServiceName(service, color)}.${k.namespace}.svc.cluster.local`, metrics: "prometheus" };
+      return { ...endpoint, baseUrl: `http://${colorServiceName(service, color)}.${k.namespace}.svc.cluster.local` };
     },
   };
 }

@@ -1,4 +1,4 @@
-// Where the local target keeps one stack's snapshots; shared by the snapshot resource and the
+// Where the local target keeps one stack's backups; shared by the backup resource and the
 // db:backup / db:restore commands.
 import * as path from "path";
 import * as paths from "./paths";

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { replicasProblem } from "../../types";
 import { Supervisor } from "./supervisor";
 import { instancePort, instanceProgram } from "./names";
 import { probeHttp, waitFor } from "./wait";
@@ -133,9 +134,8 @@ const SECRET_FREE = (s: any) => {
 export const localEnvironmentProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (!Number.isInteger(news.replicas) || news.replicas < 1 || news.replicas > 20) {
-      failures.push({ property: "replicas", reason: `replicas must be an integer from 1 to 20 (got ${news.replicas})` });
-    }
+    const replicas = replicasProblem(news.replicas);
+    if (replicas) failures.push({ property: "replicas", reason: replicas });
     if (!fs.existsSync(news.entry)) {
       failures.push({ property: "entry", reason: `service entry point ${news.entry} does not exist: run npm run build` });
     }

@@ -4,7 +4,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../dynamic/lazy-provider";
 import * as paths from "./paths";
-import { Color, PKG, Release } from "../../types";
+import { ROLE_PROPERTY, ROLES } from "../../roles";
+import { Color, OLD_PKG, PKG, Release, replicasProblem } from "../../types";
 
 export interface LocalEnvironmentArgs {
   /** Stack name, part of every process name so stacks never collide. */
@@ -35,9 +36,8 @@ export interface LocalEnvironmentArgs {
 }
 
 export function validateLocalEnvironmentArgs(a: LocalEnvironmentArgs): void {
-  if (!Number.isInteger(a.release.replicas) || a.release.replicas < 1 || a.release.replicas > 20) {
-    throw new Error(`LocalEnvironment ${a.color}: release.replicas must be an integer from 1 to 20 (got ${a.release.replicas})`);
-  }
+  const replicas = replicasProblem(a.release.replicas);
+  if (replicas) throw new Error(`LocalEnvironment ${a.color}: release.${replicas}`);
   if (a.basePort !== undefined && (!Number.isInteger(a.basePort) || a.basePort < 1024 || a.basePort > 65335)) {
     throw new Error(`LocalEnvironment ${a.color}: basePort must be an integer from 1024 to 65335 (got ${a.basePort})`);
   }
@@ -48,7 +48,7 @@ class LocalProcessGroup extends pulumi.dynamic.Resource {
   declare readonly version: pulumi.Output<string>;
   declare readonly replicas: pulumi.Output<number>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "environment-provider.js"), "localEnvironmentProvider"), name, { runbook: "environment", ...props, ports: undefined }, opts);
+    super(lazyProvider(path.join(__dirname, "environment-provider.js"), "localEnvironmentProvider"), name, { [ROLE_PROPERTY]: ROLES.environment, ...props, ports: undefined }, opts);
   }
 }
 
@@ -60,7 +60,7 @@ export class LocalEnvironment extends pulumi.ComponentResource {
   readonly ports: pulumi.Output<number[]>;
 
   constructor(name: string, args: LocalEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:environment:LocalEnvironment`, name, {}, opts);
+    super(`${PKG}:local:LocalEnvironment`, name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: `${OLD_PKG}:environment:LocalEnvironment` }] }));
     validateLocalEnvironmentArgs(args);
     this.color = args.color;
     const group = new LocalProcessGroup(

@@ -9,8 +9,8 @@
 //   $STATE/nginx/                        per-stack router instances
 //
 // Every function reads the environment when called, so tests can point RUNBOOK_* elsewhere.
-import * as os from "os";
 import * as path from "path";
+import { stateDir } from "../../state-dir";
 
 /** An environment variable, with empty treated as unset (as `${VAR:-default}` does in the script). */
 function env(name: string): string | undefined {
@@ -29,32 +29,12 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-/**
- * The state root: `$RUNBOOK_STATE_DIR`, else `$XDG_STATE_HOME/deployment-runbook`, else
- * `~/.local/state/deployment-runbook`. A relative XDG_STATE_HOME is ignored (the XDG spec says such
- * paths are invalid); a relative RUNBOOK_STATE_DIR is taken from the current directory.
- */
-export function stateDir(): string {
-  const explicit = env("RUNBOOK_STATE_DIR");
-  if (explicit !== undefined) return path.resolve(explicit);
-  const xdg = env("XDG_STATE_HOME");
-  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".local", "state");
-  return path.join(base, "deployment-runbook");
-}
+export { stateDir };
+
 
 /** The supervisord config file the bootstrap script writes; pass it to `supervisorctl -c`. */
 export function supervisorConfig(): string {
   return path.join(stateDir(), "supervisor", "supervisord.conf");
-}
-
-/** supervisord's unix control socket. */
-export function supervisorSocket(): string {
-  return path.join(stateDir(), "supervisor", "supervisor.sock");
-}
-
-/** Folder of per-program files (`<name>.conf`) that supervisord.conf includes. */
-export function supervisorProgramsDir(): string {
-  return path.join(stateDir(), "supervisor", "conf.d");
 }
 
 /** supervisord's pidfile and log, and one log per program (`<name>.log`). */

@@ -1,7 +1,7 @@
 // Runs in the dynamic provider process: one nginx per service and stack, run by supervisord, with
 // two resources writing its two files. "backends" (nginx.conf: upstreams, the color header, the
 // server) is applied before the health gates, so a gate can reach a color that has no weight yet;
-// "weights" (weights.conf) after them. Every change is validated with `nginx -t` on a candidate
+// "weights" (weights.conf) after them. Every change is validated with `nginx -t` on the new file
 // before it replaces the live file, applied with a graceful reload (old workers finish their
 // requests), and confirmed by reading the new generation back from the router itself.
 import { execFile } from "child_process";
@@ -26,7 +26,7 @@ interface RouterInputs {
   upstreams: { blue?: number[]; green?: number[] };
   nginxDir: string;
   supervisorConfig: string;
-  weights?: { blue: number; green: number };
+  traffic?: { blue: number; green: number };
 }
 
 const dirOf = (s: RouterInputs) => path.join(s.nginxDir, routerProgram(s.stack, s.service));
@@ -87,10 +87,10 @@ async function applyBackends(s: RouterInputs): Promise<any> {
   const weightsFile = path.join(dir, "weights.conf");
   if (!fs.existsSync(weightsFile)) fs.writeFileSync(weightsFile, NO_WEIGHTS);
   const generation = randomUUID();
-  const candidate = path.join(dir, "nginx.conf.next");
-  fs.writeFileSync(candidate, renderNginxConfig({ port: s.port, upstreams: s.upstreams, directory: dir, generation }));
-  await nginxTest(dir, candidate);
-  fs.renameSync(candidate, path.join(dir, "nginx.conf"));
+  const next = path.join(dir, "nginx.conf.next");
+  fs.writeFileSync(next, renderNginxConfig({ port: s.port, upstreams: s.upstreams, directory: dir, generation }));
+  await nginxTest(dir, next);
+  fs.renameSync(next, path.join(dir, "nginx.conf"));
   await reloadOrStart(s);
   await confirm(s, `backends generation ${generation}`, (st) => st?.backends === generation);
   return { ...s, generation };
@@ -99,14 +99,14 @@ async function applyBackends(s: RouterInputs): Promise<any> {
 async function applyWeights(s: RouterInputs): Promise<any> {
   const dir = dirOf(s);
   const generation = randomUUID();
-  const candidate = path.join(dir, "weights.conf.next");
-  fs.writeFileSync(candidate, renderWeights(s.weights!, s.upstreams, generation));
-  // Test the whole config with the candidate in place of the live weights file.
+  const next = path.join(dir, "weights.conf.next");
+  fs.writeFileSync(next, renderWeights(s.traffic!, s.upstreams, generation));
+  // Test the whole config with the new weights file in place of the live one.
   const live = path.join(dir, "nginx.conf");
   const testMain = path.join(dir, "nginx.test.conf");
-  fs.writeFileSync(testMain, fs.readFileSync(live, "utf8").replace(`include ${dir}/weights.conf;`, `include ${candidate};`));
+  fs.writeFileSync(testMain, fs.readFileSync(live, "utf8").replace(`include ${dir}/weights.conf;`, `include ${next};`));
   await nginxTest(dir, testMain);
-  fs.renameSync(candidate, path.join(dir, "weights.conf"));
+  fs.renameSync(next, path.join(dir, "weights.conf"));
   await run(NGINX, ["-p", `${dir}/`, "-c", live, "-s", "reload"]);
   await confirm(s, `weights generation ${generation}`, (st) => st?.weights?.generation === generation);
   return { ...s, generation };
@@ -143,9 +143,9 @@ export const localRouterBackendsProvider: pulumi.dynamic.ResourceProvider = {
 export const localRouterWeightsProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    const w = news.weights ?? {};
+    const w = news.traffic ?? {};
     if (!Number.isInteger(w.blue) || !Number.isInteger(w.green) || w.blue + w.green !== 100) {
-      failures.push({ property: "weights", reason: `weights must be integers summing to 100 (got ${JSON.stringify(w)})` });
+      failures.push({ property: "traffic", reason: `traffic must be integers summing to 100 (got ${JSON.stringify(w)})` });
     }
     return { inputs: news, failures };
   },

@@ -1,9 +1,12 @@
-// The local target's weighted router: a real nginx splitting requests between blue and green.
+// Where traffic is split on the local target: a real nginx per service and stack. Its two steps are
+// two files: the backends (upstreams and the X-Runbook-Color override), then the traffic split,
+// which waits for what BlueGreenService passes (the backup, the gates, the record).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../dynamic/lazy-provider";
+import { ROLE_PROPERTY, ROLES } from "../../roles";
+import { checkTraffic, OLD_PKG, PKG, Traffic } from "../../types";
 import * as paths from "./paths";
-import { PKG, Weights } from "../../types";
 
 export interface LocalRouterArgs {
   /** Stack name, part of the router's process name. */
@@ -12,33 +15,27 @@ export interface LocalRouterArgs {
   service: string;
   /** Port the router listens on, on 127.0.0.1. Defaults to 8080. */
   port?: number;
-  /** Weights to apply. */
-  weights: Weights;
   /** Instance ports of each color that runs. */
   upstreams: { blue?: pulumi.Input<number[]>; green?: pulumi.Input<number[]> };
-  /**
-   * Called after the backends are applied (every color reachable by header) and before the
-   * weights; returns what the weights wait for. Defaults to nothing.
-   */
-  beforeWeights?: (reachable: pulumi.Resource[]) => pulumi.Resource[];
 }
 
 export function validateLocalRouterArgs(a: LocalRouterArgs): void {
-  const { blue, green } = a.weights;
-  if (!Number.isInteger(blue) || !Number.isInteger(green) || blue < 0 || green < 0 || blue + green !== 100) {
-    throw new Error(`LocalRouter: weights must be integers from 0 to 100 summing to 100 (got blue ${blue}, green ${green})`);
-  }
-  if (blue > 0 && !a.upstreams.blue) throw new Error(`LocalRouter: weights.blue is ${blue} but blue has no environment`);
-  if (green > 0 && !a.upstreams.green) throw new Error(`LocalRouter: weights.green is ${green} but green has no environment`);
   if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1024 || a.port > 65535)) {
     throw new Error(`LocalRouter: port must be an integer from 1024 to 65535 (got ${a.port})`);
   }
 }
 
-/** One of the router's two files; `marker` tells policies which one carries the weights. */
+/** Throws naming the color when the split gives traffic to a color without instances. */
+export function validateLocalTraffic(traffic: Traffic, upstreams: LocalRouterArgs["upstreams"]): void {
+  checkTraffic("LocalRouter", traffic);
+  if (traffic.blue > 0 && !upstreams.blue) throw new Error(`LocalRouter: traffic.blue is ${traffic.blue} but blue has no environment`);
+  if (traffic.green > 0 && !upstreams.green) throw new Error(`LocalRouter: traffic.green is ${traffic.green} but green has no environment`);
+}
+
+/** One of the router's two files. */
 class NginxFile extends pulumi.dynamic.Resource {
   declare readonly generation: pulumi.Output<string>;
-  declare readonly weights: pulumi.Output<Weights>;
+  declare readonly traffic: pulumi.Output<Traffic>;
   constructor(name: string, exportName: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
     super(lazyProvider(path.join(__dirname, "router-provider.js"), exportName), name, { ...props, generation: undefined }, opts);
   }
@@ -46,13 +43,21 @@ class NginxFile extends pulumi.dynamic.Resource {
 
 export class LocalRouter extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
-  readonly weights: pulumi.Output<Weights>;
+  /** The split now applied; set by `applyTraffic`. */
+  traffic!: pulumi.Output<Traffic>;
+  /** The backends file: once it exists, every color answers by header. */
+  readonly reachable: pulumi.Resource[];
+  private readonly name: string;
+  private readonly common: Record<string, pulumi.Input<unknown>>;
+  private readonly upstreams: LocalRouterArgs["upstreams"];
 
   constructor(name: string, args: LocalRouterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:router:LocalRouter`, name, {}, opts);
+    super(`${PKG}:local:LocalRouter`, name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: `${OLD_PKG}:router:LocalRouter` }] }));
     validateLocalRouterArgs(args);
     const port = args.port ?? 8080;
-    const common = {
+    this.name = name;
+    this.upstreams = args.upstreams;
+    this.common = {
       stack: args.stack,
       service: args.service,
       port,
@@ -60,16 +65,23 @@ export class LocalRouter extends pulumi.ComponentResource {
       nginxDir: paths.nginxDir(),
       supervisorConfig: paths.supervisorConfig(),
     };
-    const backends = new NginxFile(`${name}-backends`, "localRouterBackendsProvider", { runbook: "router-backends", ...common }, { parent: this });
-    const waitFor = args.beforeWeights ? args.beforeWeights([backends]) : [];
-    const weights = new NginxFile(
-      `${name}-weights`,
-      "localRouterWeightsProvider",
-      { runbook: "router", ...common, weights: args.weights },
-      { parent: this, dependsOn: [backends, ...waitFor] },
-    );
-    this.weights = weights.weights;
+    const backends = new NginxFile(`${name}-backends`, "localRouterBackendsProvider", { [ROLE_PROPERTY]: ROLES.routerBackends, ...this.common }, { parent: this });
+    this.reachable = [backends];
     this.url = pulumi.output(`http://127.0.0.1:${port}`);
-    this.registerOutputs({ url: this.url, weights: this.weights });
+  }
+
+  /** The second step: the split, written only after the backends and everything in `after`. */
+  applyTraffic(traffic: Traffic, after: pulumi.Resource[]): this {
+    validateLocalTraffic(traffic, this.upstreams);
+    // Named for the nginx file it writes (weights.conf), as before the split into two steps.
+    const file = new NginxFile(
+      `${this.name}-weights`,
+      "localRouterWeightsProvider",
+      { [ROLE_PROPERTY]: ROLES.routerTraffic, ...this.common, traffic },
+      { parent: this, dependsOn: [...this.reachable, ...after] },
+    );
+    this.traffic = file.traffic;
+    this.registerOutputs({ url: this.url, traffic: this.traffic });
+    return this;
   }
 }

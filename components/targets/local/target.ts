@@ -1,18 +1,18 @@
-// The embedded default target: supervisord-run processes, nginx, PostgreSQL, Redis, Prometheus,
-// all on this machine (scripts/bootstrap-local.sh starts the shared services).
+// The local target's parts for one update: environments under supervisord, the nginx router's two
+// steps, pg_dump backups, and where gates reach a color on this machine.
 import * as pulumi from "@pulumi/pulumi";
+import { prometheusMetrics } from "../../gates/prometheus-spec";
+import type { TargetContext, BlueGreenTarget } from "../target";
+import { LocalBackup } from "./backup";
+import { backupsDir } from "./backups-dir";
+import type { LocalConfig } from "./config";
 import { LocalEnvironment } from "./environment";
 import * as paths from "./paths";
 import { LocalRouter } from "./router";
-import { LocalSnapshot } from "./snapshot";
-import { backupsDir } from "./backups-dir";
-import { BlueGreenTarget, TargetContext } from "../target";
 
-export function localTarget(ctx: TargetContext): BlueGreenTarget {
-  const { config } = ctx;
+export function localTarget(section: LocalConfig, _ctx: TargetContext): BlueGreenTarget {
   const stack = pulumi.getStack();
   return {
-    name: "local",
     environment(name, args, opts) {
       return new LocalEnvironment(
         name,
@@ -22,27 +22,28 @@ export function localTarget(ctx: TargetContext): BlueGreenTarget {
           color: args.color,
           release: args.release,
           waitForReady: args.serving ?? true,
-          basePort: config.local.basePort,
-          workMs: config.local.workMs,
+          basePort: section.basePort,
+          workMs: section.workMs,
           databaseUrl: pulumi.secret(paths.postgresAdminUrl()),
           redisUrl: paths.redisUrl(),
         },
         opts,
       );
     },
-    router(name, args, opts) {
-      const upstreams: { blue?: pulumi.Output<number[]>; green?: pulumi.Output<number[]> } = {};
+    routerBackends(name, args, opts) {
+      const upstreams: Partial<Record<"blue" | "green", pulumi.Output<number[]>>> = {};
       for (const [color, env] of Object.entries(args.environments)) {
-        upstreams[color as "blue" | "green"] = (env as LocalEnvironment).ports;
+        if (!(env instanceof LocalEnvironment)) throw new Error(`local target: the ${color} environment is not a LocalEnvironment`);
+        upstreams[color as "blue" | "green"] = env.ports;
       }
-      return new LocalRouter(
-        name,
-        { stack, service: args.service, port: config.local.routerPort, weights: args.weights, upstreams, beforeWeights: args.beforeWeights },
-        opts,
-      );
+      return new LocalRouter(name, { stack, service: args.service, port: section.routerPort, upstreams }, opts);
     },
-    snapshot(name, args, opts) {
-      return new LocalSnapshot(
+    routerTraffic(_name, args) {
+      if (!(args.backends instanceof LocalRouter)) throw new Error("local target: the router's backends are not a LocalRouter");
+      return args.backends.applyTraffic(args.traffic, args.after);
+    },
+    backup(name, args, opts) {
+      return new LocalBackup(
         name,
         {
           stack,
@@ -56,11 +57,10 @@ export function localTarget(ctx: TargetContext): BlueGreenTarget {
     },
     gateEndpoint() {
       return {
-        baseUrl: `http://127.0.0.1:${config.local.routerPort}`,
-        metrics: "prometheus",
+        baseUrl: `http://127.0.0.1:${section.routerPort}`,
         databaseUrl: pulumi.secret(paths.postgresAdminUrl()),
         redisUrl: paths.redisUrl(),
-        prometheusUrl: paths.prometheusUrl(),
+        metrics: prometheusMetrics(paths.prometheusUrl()),
       };
     },
   };

@@ -12,8 +12,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../../../components/config/stack-config";
-import type { BlueGreenTarget, EnvironmentResource, SnapshotResource } from "../../../components/targets/target";
-import type { Color, ShiftPlan, Weights } from "../../../components/types";
+import type { BlueGreenTarget, EnvironmentResource, BackupResource } from "../../../components/targets/target";
+import { PKG } from "../../../components/types";
+import type { Color, ShiftPlan, Traffic } from "../../../components/types";
 
 /** A registration the mock engine received. */
 export interface Registered {
@@ -52,7 +53,7 @@ export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 /** The targets read only `next` and `towards` of the plan. */
-export function planFor(next: Weights, towards?: Color): ShiftPlan {
+export function planFor(next: Traffic, towards?: Color): ShiftPlan {
   const p: Pick<ShiftPlan, "kind" | "next" | "towards"> = { kind: "promote", next, towards };
   return p as ShiftPlan;
 }
@@ -164,11 +165,11 @@ export function createRecorder(options: RecorderOptions) {
 
   /**
    * Drives a target the way BlueGreenService does, under a root that records options: the
-   * environments of the colors with a version, then the router, whose beforeWeights takes the
-   * snapshot and puts up a gate once every color is reachable by header. `onReady` runs first in
-   * beforeWeights, for what a target's test reads at that point.
+   * environments of the colors with a version, the router's backends, then the backup and a gate
+   * once every color is reachable by header, then the router's traffic after both. `onReady` runs
+   * right after the backends, for what a target's test reads at that point.
    */
-  async function driveTarget(t: BlueGreenTarget, cfg: ConfigModule.StackConfig, weights: Weights, onReady?: (ready: pulumi.Resource[]) => void) {
+  async function driveTarget(t: BlueGreenTarget, cfg: ConfigModule.StackConfig, traffic: Traffic, onReady?: (ready: pulumi.Resource[]) => void) {
     const service = cfg.service.name;
     const root = new Root("root");
     const environments: Partial<Record<Color, EnvironmentResource>> = {};
@@ -177,57 +178,44 @@ export function createRecorder(options: RecorderOptions) {
       if (!r.version) continue;
       environments[color] = t.environment(`svc-${color}`, { service, color, release: { version: r.version, replicas: r.replicas, env: r.env } }, { parent: root });
     }
-    let snapshot: SnapshotResource | undefined;
-    let reachable: pulumi.Resource[] | undefined;
-    const r = t.router(
-      "svc-router",
-      {
-        service,
-        weights,
-        environments,
-        // As BlueGreenService does: snapshot, then gate, once every color is reachable by header.
-        beforeWeights: (ready) => {
-          reachable = ready;
-          onReady?.(ready);
-          snapshot = t.snapshot("svc-snapshot", { service, trigger: "green v1.5.0" }, { parent: root, dependsOn: ready });
-          return [snapshot, new Gate("svc-gate", { parent: root, dependsOn: [...ready, snapshot] })];
-        },
-      },
-      { parent: root },
-    );
+    const backends = t.routerBackends("svc-router", { service, environments }, { parent: root });
+    const reachable = backends.reachable;
+    onReady?.(reachable);
+    const backup: BackupResource = t.backup("svc-backup", { service, trigger: "green v1.5.0" }, { parent: root, dependsOn: reachable });
+    const gate = new Gate("svc-gate", { parent: root, dependsOn: [...reachable, backup] });
+    const r = t.routerTraffic("svc-router", { service, traffic, environments, backends, after: [backup, gate] }, { parent: root });
     await settle();
-    assert.ok(snapshot && reachable, "the router never called beforeWeights");
-    return { router: r, snapshot, reachable, environments, url: await valueOf(r.url), weights: await valueOf(r.weights) };
+    return { router: r, backup, reachable, environments, url: await valueOf(r.url), traffic: await valueOf(r.traffic) };
   }
 
   /**
-   * Asserts that driveTarget's snapshot (and so its gate) started only once each running color was
-   * reachable by header: its preview route was done.
+   * Asserts that driveTarget's backup (and so its gate) started only once each running color was
+   * reachable by header: its header route was done.
    */
-  function assertSnapshotAfterPreviews(reachable: pulumi.Resource[], colors: Color[]): void {
+  function assertBackupAfterPreviews(reachable: pulumi.Resource[], colors: Color[]): void {
     assert.deepEqual(reachable.map(nameOf).sort(), colors.map((col) => `svc-${col}`));
     for (const col of colors) {
       assert.ok(
-        rec.events.indexOf("start:svc-snapshot-green-v1-5-0") > rec.events.indexOf(`done:svc-${col}-preview`),
-        `snapshot taken before ${col} was reachable by header: ${rec.events.join(", ")}`,
+        rec.events.indexOf("start:svc-backup-green-v1-5-0") > rec.events.indexOf(`done:svc-${col}-header`),
+        `backup taken before ${col} was reachable by header: ${rec.events.join(", ")}`,
       );
     }
   }
 
   /**
    * Asserts that `weightsResource`, the resource that moves traffic, depends on driveTarget's
-   * snapshot and gate and was registered only after both finished. `label` names it in the messages.
+   * backup and gate and was registered only after both finished. `label` names it in the messages.
    */
-  async function assertWeightsAfterSnapshotAndGate(weightsResource: string, label: string): Promise<void> {
-    assert.deepEqual(await dependsOnNames(weightsResource), ["svc-gate", "svc-snapshot"]);
+  async function assertWeightsAfterBackupAndGate(weightsResource: string, label: string): Promise<void> {
+    assert.deepEqual(await dependsOnNames(weightsResource), ["svc-backup", "svc-gate"]);
     const start = rec.events.indexOf(`start:${weightsResource}`);
     assert.ok(start > rec.events.indexOf("done:svc-gate"), `${label} registered before the gate finished: ${rec.events.join(", ")}`);
-    assert.ok(start > rec.events.indexOf("done:svc-snapshot-green-v1-5-0"), `${label} registered before the snapshot finished: ${rec.events.join(", ")}`);
+    assert.ok(start > rec.events.indexOf("done:svc-backup-green-v1-5-0"), `${label} registered before the backup finished: ${rec.events.join(", ")}`);
   }
 
   /**
    * Promotes green 0% -> 10% through BlueGreenService on the target `makeTarget` builds, and asserts
-   * the whole program's order: the snapshot, then the gates, then `weightsResource`, the resource
+   * the whole program's order: the backup, then the gates, then `weightsResource`, the resource
    * that moves traffic. The mocks cannot see dependsOn, so its recorded options name what it waits
    * for, and the registration order shows that it really waited.
    */
@@ -235,7 +223,7 @@ export function createRecorder(options: RecorderOptions) {
     cfg: ConfigModule.StackConfig;
     stack: string;
     makeTarget: (plan: ShiftPlan) => BlueGreenTarget;
-    snapshotType: string;
+    backupType: string;
     weightsResource: string;
   }): Promise<void> {
     // Required here, in a test, so after the test file's setMocks.
@@ -244,7 +232,7 @@ export function createRecorder(options: RecorderOptions) {
     const { planShift } = require("../../../components/shift/plan");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const plan: ShiftPlan = planShift(
-      { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.4.0" }, proven: { blue: { version: "v1.4.0", since: "2025-01-01T00:00:00Z" } } },
+      { traffic: { blue: 100, green: 0 }, versions: { blue: "v1.4.0" }, stableReleases: { blue: { version: "v1.4.0", since: "2025-01-01T00:00:00Z" } } },
       { blue: 90, green: 10 },
       { blue: "v1.4.0", green: "v1.5.0" },
     );
@@ -252,30 +240,30 @@ export function createRecorder(options: RecorderOptions) {
     const root = new Root("root");
     const svc: pulumi.Resource = new BlueGreenService(
       "svc",
-      { target: o.makeTarget(plan), config: o.cfg, plan, snapshotTrigger: "green:v2.0.0:g0", project: "deployment-runbook", stack: o.stack, recordDirectory: "/nonexistent/records" },
+      { target: o.makeTarget(plan), targetName: o.cfg.target, config: o.cfg, plan, backupTrigger: "green:v2.0.0:g0", project: "deployment-runbook", stack: o.stack, recordDirectory: "/nonexistent/records" },
       { parent: root },
     );
     await settle();
 
     const children = rec.constructed.filter((c) => c.opts.parent === svc);
-    const snapshots = children.filter((c) => c.type === o.snapshotType);
-    const gates = children.filter((c) => /^runbook:gates?:/.test(c.type));
-    assert.equal(snapshots.length, 1, `BlueGreenService must take one snapshot before moving traffic; it created ${children.map((c) => c.type).join(", ")}`);
+    const backups = children.filter((c) => c.type === o.backupType);
+    const gates = children.filter((c) => c.type === `${PKG}:gates:HealthGate`);
+    assert.equal(backups.length, 1, `BlueGreenService must take one backup before moving traffic; it created ${children.map((c) => c.type).join(", ")}`);
     assert.ok(gates.length >= 1, `a promotion must be gated; BlueGreenService created ${children.map((c) => c.type).join(", ")}`);
 
     const w = o.weightsResource;
     const deps = await dependsOnNames(w);
-    for (const r of snapshots) assert.ok(deps.includes(r.name), `${w} must depend on ${r.name} (it depends on ${deps.join(", ")})`);
-    // A gate is a component; the weights wait for the check resource inside it.
+    for (const r of backups) assert.ok(deps.includes(r.name), `${w} must depend on ${r.name} (it depends on ${deps.join(", ")})`);
+    // A gate is a component; the traffic wait for the check resource inside it.
     for (const g of gates) assert.ok(deps.includes(`${g.name}-check`), `${w} must depend on ${g.name}-check (it depends on ${deps.join(", ")})`);
     const start = rec.events.indexOf(`start:${w}`);
-    assert.ok(start >= 0, "the weights were never registered");
-    for (const r of [...snapshots, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {
+    assert.ok(start >= 0, "the traffic were never registered");
+    for (const r of [...backups, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {
       const done = rec.events.indexOf(`done:${r.name}`);
       assert.ok(done >= 0 && done < start, `${w} registered before ${r.name} finished: ${rec.events.join(", ")}`);
     }
   }
 
   const recording = { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, nameOf, dependsOnNames, descendantsOf };
-  return { ...recording, driveTarget, assertSnapshotAfterPreviews, assertWeightsAfterSnapshotAndGate, assertPromotionOrder };
+  return { ...recording, driveTarget, assertBackupAfterPreviews, assertWeightsAfterBackupAndGate, assertPromotionOrder };
 }

@@ -12,6 +12,7 @@ import {
 } from "@pulumi/policy";
 import * as policyModule from "@pulumi/policy/policy";
 import { schemaDefaults } from "../../../policies/config";
+import { ROLE_LABEL } from "../../../components/roles";
 
 export const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 /** What the engine sends for an unknown value (an unknown Output becomes the string sentinel). */
@@ -32,7 +33,7 @@ export type Props = Record<string, any>;
 
 /**
  * A compliant promotion: green v2.0.0 takes its first 10% from blue v1.0.0 (stable since last
- * week), with a verified snapshot taken 30 minutes before THURSDAY, on the local target.
+ * week), with a verified backup taken 30 minutes before THURSDAY, on the local target.
  */
 export function promotion(): Props {
   return {
@@ -52,7 +53,7 @@ export function promotion(): Props {
     versions: { blue: "v1.0.0", green: "v2.0.0" },
     hotfix: false,
     maintenance: false,
-    snapshot: { snapshotId: "web-20261126-0930", takenAt: minutesBeforeThursday(30), verified: true },
+    backup: { backupId: "web-20261126-0930", takenAt: minutesBeforeThursday(30), verified: true },
     gates: ["web-green-gate"],
     sensitiveConfig: [{ key: "deployment-runbook:notifications.webhookUrl", secret: true }],
     directory: "/tmp/records",
@@ -175,13 +176,13 @@ export function localStack(record: Props = promotion()): FakeResource[] {
   return [
     { type: DYNAMIC, name: "web-blue-processes", props: { runbook: "environment", stack: "dev", service: "web", color: "blue", version: "v1.0.0" } },
     { type: DYNAMIC, name: "web-green-processes", props: { runbook: "environment", stack: "dev", service: "web", color: "green", version: "v2.0.0" } },
-    { type: DYNAMIC, name: "web-snapshot", props: { runbook: "snapshot", snapshotId: "web-20261126-0930" } },
+    { type: DYNAMIC, name: "web-backup", props: { runbook: "backup", backupId: "web-20261126-0930" } },
     { type: DYNAMIC, name: "web-green-gate", props: { runbook: "health-gate", color: "green", run: true }, dependsOn: ["web-green-processes"] },
     {
       type: DYNAMIC,
       name: "web-router-nginx",
-      props: { runbook: "router", stack: "dev", service: "web", weights: record.plan.next },
-      dependsOn: ["web-blue-processes", "web-green-processes", "web-snapshot", "web-green-gate"],
+      props: { runbook: "router-traffic", stack: "dev", service: "web", traffic: record.plan.next },
+      dependsOn: ["web-blue-processes", "web-green-processes", "web-backup", "web-green-gate"],
     },
     { type: DYNAMIC, name: "web-record", props: record },
   ];
@@ -197,7 +198,7 @@ export function k8sDeployment(color: "blue" | "green", version: string): FakeRes
     props: {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: { name: `web-${color}-deployment-1a2b3c`, namespace: "default", labels },
+      metadata: { name: `web-${color}-deployment-1a2b3c`, namespace: "default", labels: { ...labels, [ROLE_LABEL]: "environment" } },
       spec: {
         replicas: 2,
         selector: { matchLabels: { app: "web", color } },
@@ -237,15 +238,15 @@ export function k8sStack(record: Props = { ...promotion(), target: "kubernetes" 
     k8sBudget("green"),
     {
       type: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
-      name: "web-green-preview",
-      props: { metadata: { labels: { app: "web", color: "green" } }, spec: { rules: [{ matches: [{ headers: [{ name: "X-Runbook-Color", value: "green" }] }] }] } },
+      name: "web-green-header",
+      props: { metadata: { labels: { app: "web", color: "green", [ROLE_LABEL]: "router-backends" } }, spec: { rules: [{ matches: [{ headers: [{ name: "X-Runbook-Color", value: "green" }] }] }] } },
       dependsOn: ["web-green-deployment"],
     },
-    { type: DYNAMIC, name: "web-green-gate", props: { runbook: "health-gate", color: "green", run: true }, dependsOn: ["web-green-preview"] },
+    { type: DYNAMIC, name: "web-green-gate", props: { runbook: "health-gate", color: "green", run: true }, dependsOn: ["web-green-header"] },
     {
       type: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
       name: "web-router-route",
-      props: { metadata: { labels: { app: "web" } }, spec: { rules: [{ backendRefs: [{ name: "web-blue", weight: 90 }, { name: "web-green", weight: 10 }] }] } },
+      props: { metadata: { labels: { app: "web", [ROLE_LABEL]: "router-traffic" } }, spec: { rules: [{ backendRefs: [{ name: "web-blue", weight: 90 }, { name: "web-green", weight: 10 }] }] } },
       dependsOn: ["web-green-gate"],
     },
     { type: DYNAMIC, name: "web-record", props: record },

@@ -48,10 +48,10 @@ describe("gate-before-shift", () => {
   });
 
   it("follows dependencies transitively, and into a component's children", async () => {
-    const throughSnapshot = localStack();
-    edit(throughSnapshot, "web-router-nginx", (r) => (r.dependsOn = ["web-snapshot"]));
-    edit(throughSnapshot, "web-snapshot", (s) => (s.dependsOn = ["web-green-gate"]));
-    assert.deepEqual(await checkStack(gateBeforeShift, throughSnapshot), []);
+    const throughBackup = localStack();
+    edit(throughBackup, "web-router-nginx", (r) => (r.dependsOn = ["web-backup"]));
+    edit(throughBackup, "web-backup", (s) => (s.dependsOn = ["web-green-gate"]));
+    assert.deepEqual(await checkStack(gateBeforeShift, throughBackup), []);
 
     const throughComponent = localStack();
     throughComponent.push({ type: "runbook:gates:HealthGates", name: "web-gates", props: {} });
@@ -71,7 +71,7 @@ describe("gate-before-shift", () => {
     assert.equal((await checkStack(gateBeforeShift, stack)).length, 1);
   });
 
-  it("on kubernetes, judges the weighted HTTPRoute, not a color's preview route", async () => {
+  it("on kubernetes, judges the weighted HTTPRoute, not a color's header route", async () => {
     assert.deepEqual(await checkStack(gateBeforeShift, k8sStack()), []);
     const stack = edit(k8sStack(), "web-router-route", (r) => (r.dependsOn = []));
     assert.deepEqual(await checkStack(gateBeforeShift, stack), [
@@ -82,20 +82,20 @@ describe("gate-before-shift", () => {
     ]);
   });
 
-  it("on kubernetes in service-selector mode, judges the `<service>-active` Service, not the per-color ones", async () => {
+  it("on kubernetes in service-selector mode, judges the Service marked as carrying the traffic, not the per-color ones", async () => {
     const record: Props = { ...promotion(), target: "kubernetes" };
     record.plan.next = { blue: 0, green: 100 };
     record.plan.previous = { blue: 100, green: 0 };
-    const service = (name: string, metadataName: string, dependsOn: string[]): FakeResource => ({
+    const service = (name: string, metadataName: string, dependsOn: string[], role?: string): FakeResource => ({
       type: "kubernetes:core/v1:Service",
       name,
-      props: { metadata: { name: metadataName, labels: { app: "web" } }, spec: { selector: { app: "web" } } },
+      props: { metadata: { name: metadataName, labels: { app: "web", ...(role ? { "deployment-runbook/role": role } : {}) } }, spec: { selector: { app: "web" } } },
       dependsOn,
     });
     const stack = k8sStack(record).filter((r) => !r.type.endsWith(":HTTPRoute"));
     edit(stack, "web-green-gate", (g) => (g.dependsOn = []));
     stack.push(service("web-blue-service", "web-blue", []), service("web-green-service", "web-green", []));
-    stack.push(service("web-router-active", "web-active", ["web-green-gate"]));
+    stack.push(service("web-router-active", "web-active", ["web-green-gate"], "router-traffic"));
     assert.deepEqual(await checkStack(gateBeforeShift, stack), []);
     edit(stack, "web-router-active", (r) => (r.dependsOn = []));
     assert.deepEqual(
@@ -104,12 +104,12 @@ describe("gate-before-shift", () => {
     );
   });
 
-  it("refuses a promotion when no resource carries the weights", async () => {
+  it("refuses a promotion when no resource carries the traffic", async () => {
     const stack = localStack().filter((r) => r.name !== "web-router-nginx");
     assert.deepEqual(await checkStack(gateBeforeShift, stack), [
       {
         message:
-          "promotion toward green v2.0.0 found no resource carrying the traffic weights of service web on target local, so no gate can hold the shift back; register the service's router in this stack",
+          "promotion toward green v2.0.0 found no resource carrying the traffic split of service web on target local, so no gate can hold the shift back; register the service's router in this stack",
         urn: urn(DYNAMIC, "web-record"),
       },
     ]);

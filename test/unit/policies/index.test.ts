@@ -7,8 +7,8 @@ const EXPECTED = [
   "deployment-window",
   "gate-before-shift",
   "kubernetes-workload",
-  "rollback-target-kept",
   "secrets",
+  "stable-kept",
   "traffic-step",
 ];
 
@@ -57,7 +57,7 @@ describe("the policy pack (policies/index)", () => {
   });
 
   it("gives every time-dependent policy a `now` option", () => {
-    for (const name of ["backup-age", "deployment-window", "rollback-target-kept"]) {
+    for (const name of ["backup-age", "deployment-window", "stable-kept"]) {
       const p = policies.find((x) => x.name === name)!;
       assert.ok(p.configSchema && "now" in p.configSchema.properties, name);
     }

@@ -8,12 +8,12 @@ import { checkResource, checkStack, DYNAMIC, FakeResource, FRIDAY_4PM_BERLIN, k8
 const config: Record<string, object> = {
   "backup-age": { now: FRIDAY_4PM_BERLIN },
   "deployment-window": { timeZone: "Europe/Berlin", now: FRIDAY_4PM_BERLIN },
-  "rollback-target-kept": { now: FRIDAY_4PM_BERLIN },
+  "stable-kept": { now: FRIDAY_4PM_BERLIN },
 };
 
-/** Friday 16:00 in Berlin, no snapshot, a plain-text webhook, no gate, bare workloads. */
+/** Friday 16:00 in Berlin, no backup, a plain-text webhook, no gate, bare workloads. */
 function worstStack(record: Props): FakeResource[] {
-  delete record.snapshot;
+  delete record.backup;
   record.sensitiveConfig[0].secret = false;
   record.plan.nextStable = { color: record.plan.towards, version: record.versions[record.plan.towards], since: FRIDAY_4PM_BERLIN };
   const deployment = k8sDeployment("green", "v2.0.0");
@@ -21,7 +21,7 @@ function worstStack(record: Props): FakeResource[] {
   const tg = targetGroup("green");
   tg.props.healthCheck.enabled = false;
   return [
-    { type: DYNAMIC, name: "web-router-nginx", props: { runbook: "router", service: "web", weights: record.plan.next } },
+    { type: DYNAMIC, name: "web-router-nginx", props: { runbook: "router-traffic", service: "web", traffic: record.plan.next } },
     deployment,
     tg,
     { type: DYNAMIC, name: "web-record", props: record },

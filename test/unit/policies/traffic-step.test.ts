@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { trafficStep } from "../../../policies/traffic-step";
 import { checkRecord, promotion, rollback } from "./fixtures";
 
-/** A promotion toward `towards` from the previous weights to the next. */
+/** A promotion toward `towards` from the previous traffic to the next. */
 function step(towards: "blue" | "green", previousGreen: number, nextGreen: number) {
   const r = promotion();
   r.plan.towards = towards;

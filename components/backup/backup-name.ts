@@ -1,9 +1,9 @@
-// The trigger's part of a snapshot's name, shared by the aws and kubernetes snapshots: both put the
-// trigger in the resource name, so that a new trigger is a new snapshot.
+// The trigger's part of a backup's name, shared by the aws and kubernetes backups: both put the
+// trigger in the resource name, so that a new trigger is a new backup.
 
 /**
  * A trigger as letters, digits and single hyphens, at most 40 characters: safe in a Kubernetes
- * object name (a DNS label) and in an RDS identifier alike. `component` names the snapshot in the
+ * object name (a DNS label) and in an RDS identifier alike. `component` names the backup in the
  * error, so the operator sees which one refused the trigger.
  */
 export function triggerSlug(component: string, trigger: string): string {

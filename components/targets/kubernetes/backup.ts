@@ -2,61 +2,62 @@
 // database's PersistentVolumeClaim.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ROLE_LABEL, ROLES } from "../../roles";
 import { PKG } from "../../types";
-import { triggerSlug } from "../../backup/snapshot-name";
+import { triggerSlug } from "../../backup/backup-name";
 
-export interface KubernetesSnapshotArgs {
-  /** Service name (`service.name`), a label on the snapshot. */
+export interface KubernetesBackupArgs {
+  /** Service name (`service.name`), a label on the backup. */
   service: string;
-  /** Changing this takes a new snapshot (BlueGreenService passes the release being promoted). */
+  /** Changing this takes a new backup (BlueGreenService passes the release being promoted). */
   trigger: string;
   /** The database's PersistentVolumeClaim. Defaults to "postgres-data". */
   claimName?: string;
   /** VolumeSnapshotClass of the CSI driver. Defaults to "csi-snapclass". */
   snapshotClass?: string;
-  /** Namespace of the claim and the snapshot. Defaults to "default". */
+  /** Namespace of the claim and the backup. Defaults to "default". */
   namespace?: string;
 }
 
-export function validateKubernetesSnapshotArgs(a: KubernetesSnapshotArgs): void {
-  triggerSlug("KubernetesSnapshot", a.trigger);
+export function validateKubernetesBackupArgs(a: KubernetesBackupArgs): void {
+  triggerSlug("KubernetesBackup", a.trigger);
   for (const k of ["claimName", "snapshotClass"] as const) {
     const v = a[k];
     if (v !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(v)) {
-      throw new Error(`KubernetesSnapshot: ${k} must be a Kubernetes object name (got ${JSON.stringify(v)})`);
+      throw new Error(`KubernetesBackup: ${k} must be a Kubernetes object name (got ${JSON.stringify(v)})`);
     }
   }
 }
 
-export class KubernetesSnapshot extends pulumi.ComponentResource {
-  readonly snapshotId: pulumi.Output<string>;
+export class KubernetesBackup extends pulumi.ComponentResource {
+  readonly backupId: pulumi.Output<string>;
   readonly takenAt: pulumi.Output<string>;
   readonly verified: pulumi.Output<boolean>;
   readonly volumeSnapshot: k8s.apiextensions.CustomResource;
 
-  constructor(name: string, args: KubernetesSnapshotArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super(`${PKG}:backup:KubernetesSnapshot`, name, {}, opts);
-    validateKubernetesSnapshotArgs(args);
+  constructor(name: string, args: KubernetesBackupArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super(`${PKG}:kubernetes:KubernetesBackup`, name, {}, opts);
+    validateKubernetesBackupArgs(args);
     const namespace = args.namespace ?? "default";
     const updateTime = new Date().toISOString();
-    // The resource name carries the trigger: a new trigger is a new snapshot, and the previous one
+    // The resource name carries the trigger: a new trigger is a new backup, and the previous one
     // leaves the program. retainOnDelete keeps it (and every other) in the cluster when that
     // happens and on `pulumi destroy`: Pulumi never deletes a backup.
     //
     // Not `protect`: the engine refuses to delete a protected resource from the stack even with
-    // retainOnDelete, so a protected snapshot would fail the next promotion ("unable to delete
+    // retainOnDelete, so a protected backup would fail the next promotion ("unable to delete
     // resource ... as it is currently marked for protection") the moment its trigger changes.
     this.volumeSnapshot = new k8s.apiextensions.CustomResource(
-      `${name}-${triggerSlug("KubernetesSnapshot", args.trigger)}`,
+      `${name}-${triggerSlug("KubernetesBackup", args.trigger)}`,
       {
         apiVersion: "snapshot.storage.k8s.io/v1",
         kind: "VolumeSnapshot",
         metadata: {
-          // No fixed metadata.name: retained snapshots stay in the cluster, so promoting the same
+          // No fixed metadata.name: retained backups stay in the cluster, so promoting the same
           // release twice must not collide with the first one; Pulumi auto-names with a suffix.
           namespace,
-          labels: { app: args.service, "runbook/backup": "pre-promotion" },
-          // The provider waits until the CSI driver reports the snapshot usable, so the router
+          labels: { app: args.service, [ROLE_LABEL]: ROLES.backup },
+          // The provider waits until the CSI driver reports the backup usable, so the router
           // (which depends on this component) moves no traffic before the backup exists.
           annotations: { "pulumi.com/waitFor": "jsonpath={.status.readyToUse}=true", "runbook/trigger": args.trigger },
         },
@@ -70,12 +71,12 @@ export class KubernetesSnapshot extends pulumi.ComponentResource {
       { parent: this, retainOnDelete: true },
     );
     const status = (this.volumeSnapshot as unknown as { status: pulumi.Output<VolumeSnapshotStatus | undefined> }).status;
-    this.snapshotId = pulumi.interpolate`${namespace}/${this.volumeSnapshot.metadata.name}`;
+    this.backupId = pulumi.interpolate`${namespace}/${this.volumeSnapshot.metadata.name}`;
     this.takenAt = pulumi
       .all([status, this.volumeSnapshot.metadata])
       .apply(([s, m]) => s?.creationTime ?? m?.creationTimestamp ?? updateTime);
     this.verified = status.apply((s) => s?.readyToUse === true);
-    this.registerOutputs({ snapshotId: this.snapshotId, takenAt: this.takenAt, verified: this.verified });
+    this.registerOutputs({ backupId: this.backupId, takenAt: this.takenAt, verified: this.verified });
   }
 }
 

@@ -6,12 +6,12 @@ import { NOW_OPTION, options } from "./config";
 import { CONFIG_NAMESPACE, describeChange, neverBlocked } from "./record";
 import { environmentsOf, recordsIn } from "./stack";
 
-export interface RollbackTargetKeptOptions {
+export interface StableKeptOptions {
   keepMinutes: number;
   now?: string;
 }
 
-export const rollbackTargetKeptSchema: PolicyConfigSchema = {
+export const stableKeptSchema: PolicyConfigSchema = {
   properties: {
     keepMinutes: {
       type: "number",
@@ -23,16 +23,16 @@ export const rollbackTargetKeptSchema: PolicyConfigSchema = {
   },
 };
 
-export const rollbackTargetKept: StackValidationPolicy = {
-  name: "rollback-target-kept",
+export const stableKept: StackValidationPolicy = {
+  name: "stable-kept",
   description: "Checks that the environment of the stable color stays in the stack while the new color has less than 100% and for `keepMinutes` after.",
   // Mandatory: deleting the rollback target turns a one-minute rollback into a redeploy. Only a
   // stack policy sees which resources remain; `preview` (and the preview `pulumi up` runs first)
   // refuses before anything is deleted.
   enforcementLevel: "mandatory",
-  configSchema: rollbackTargetKeptSchema,
+  configSchema: stableKeptSchema,
   validateStack: (args, report) => {
-    const o = options<RollbackTargetKeptOptions>(args, rollbackTargetKeptSchema);
+    const o = options<StableKeptOptions>(args, stableKeptSchema);
     for (const { resource, record } of recordsIn(args.resources)) {
       const { kind, towards, next, stable, nextStable, retiring } = record.plan;
       // Retiring a color (its version removed from config) is judged in any kind of update but a
@@ -71,7 +71,7 @@ export const rollbackTargetKept: StackValidationPolicy = {
   },
 };
 
-function retirementProblem(retiring: NonNullable<ReturnType<typeof recordsIn>[number]["record"]["plan"]["retiring"]>, o: RollbackTargetKeptOptions): string | undefined {
+function retirementProblem(retiring: NonNullable<ReturnType<typeof recordsIn>[number]["record"]["plan"]["retiring"]>, o: StableKeptOptions): string | undefined {
   const keep = `keep \`${CONFIG_NAMESPACE}:${retiring.color}.version\` set to ${retiring.version}`;
   const by = retiring.replacedBy;
   if (!by || !by.since) {

@@ -1,5 +1,5 @@
-// PostgreSQL snapshots on the local target: pg_dump in custom format, verified by restoring into a
-// scratch database and comparing every table's row count. Shared by the snapshot resource and the
+// PostgreSQL backups on the local target: pg_dump in custom format, verified by restoring into a
+// scratch database and comparing every table's row count. Shared by the backup resource and the
 // db:backup / db:restore commands. Passwords go to the tools through PGPASSWORD, never argv.
 import { execFile } from "child_process";
 import { createHash, randomBytes } from "crypto";
@@ -10,8 +10,8 @@ import { Client } from "pg";
 
 const run = promisify(execFile);
 
-export interface SnapshotInfo {
-  snapshotId: string;
+export interface BackupInfo {
+  backupId: string;
   file: string;
   takenAt: string;
   durationMs: number;
@@ -78,7 +78,7 @@ function describeError(e: unknown, c: Conn): Error {
 }
 
 /** Restores `file` into a new scratch database and compares row counts with `expected`. */
-export async function verifySnapshot(url: string, file: string, expected: Record<string, number>): Promise<{ verified: boolean; problems: string[] }> {
+export async function verifyBackup(url: string, file: string, expected: Record<string, number>): Promise<{ verified: boolean; problems: string[] }> {
   const c = parse(url);
   const scratch = `runbook_verify_${randomBytes(4).toString("hex")}`;
   await sql(url, (cl) => cl.query(`create database ${scratch}`));
@@ -98,14 +98,14 @@ export async function verifySnapshot(url: string, file: string, expected: Record
   }
 }
 
-/** Takes and verifies a snapshot into `directory`. Throws (naming the database) when it cannot. */
-export async function takeSnapshot(url: string, directory: string, label: string): Promise<SnapshotInfo> {
+/** Takes and verifies a backup into `directory`. Throws (naming the database) when it cannot. */
+export async function takeBackup(url: string, directory: string, label: string): Promise<BackupInfo> {
   const c = parse(url);
   fs.mkdirSync(directory, { recursive: true });
   const started = Date.now();
   const takenAt = new Date().toISOString();
-  const snapshotId = `${label}-${takenAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
-  const file = path.join(directory, `${snapshotId}.dump`);
+  const backupId = `${label}-${takenAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(2).toString("hex")}`;
+  const file = path.join(directory, `${backupId}.dump`);
   // Counts first, in the same moment as the dump: a busy database may change in between, which the
   // verification would then report rather than hide.
   let tables: Record<string, number>;
@@ -117,9 +117,9 @@ export async function takeSnapshot(url: string, directory: string, label: string
     throw new Error(`backup of PostgreSQL database ${c.database} at ${c.host}:${c.port} failed: ${describeError(e, c).message}`);
   }
   const data = fs.readFileSync(file);
-  const check = await verifySnapshot(url, file, tables);
-  const info: SnapshotInfo = {
-    snapshotId,
+  const check = await verifyBackup(url, file, tables);
+  const info: BackupInfo = {
+    backupId,
     file,
     takenAt,
     durationMs: Date.now() - started,
@@ -129,12 +129,12 @@ export async function takeSnapshot(url: string, directory: string, label: string
     tables,
   };
   fs.writeFileSync(`${file}.json`, JSON.stringify({ ...info, problems: check.problems }, null, 2));
-  if (!check.verified) throw new Error(`snapshot ${snapshotId} of ${c.database} did not verify: ${check.problems.join("; ")}`);
+  if (!check.verified) throw new Error(`backup ${backupId} of ${c.database} did not verify: ${check.problems.join("; ")}`);
   return info;
 }
 
-/** Snapshots in `directory`, newest first. */
-export function listSnapshots(directory: string): (SnapshotInfo & { problems?: string[] })[] {
+/** Backups in `directory`, newest first. */
+export function listBackups(directory: string): (BackupInfo & { problems?: string[] })[] {
   if (!fs.existsSync(directory)) return [];
   return fs
     .readdirSync(directory)
@@ -147,19 +147,19 @@ export function listSnapshots(directory: string): (SnapshotInfo & { problems?: s
  * Restores `file` over the database: into a fresh database first, verified, then swapped in by
  * rename, so a failed restore leaves the current database as it was.
  */
-export async function restoreSnapshot(url: string, snapshot: SnapshotInfo): Promise<{ tables: Record<string, number> }> {
+export async function restoreBackup(url: string, backup: BackupInfo): Promise<{ tables: Record<string, number> }> {
   const c = parse(url);
-  const data = fs.readFileSync(snapshot.file);
+  const data = fs.readFileSync(backup.file);
   const sum = createHash("sha256").update(data).digest("hex");
-  if (sum !== snapshot.sha256) throw new Error(`snapshot ${snapshot.snapshotId} is corrupt: checksum ${sum} != ${snapshot.sha256}`);
+  if (sum !== backup.sha256) throw new Error(`backup ${backup.backupId} is corrupt: checksum ${sum} != ${backup.sha256}`);
   const incoming = `${c.database}_restore_${randomBytes(3).toString("hex")}`;
   const admin = withDb(url, "postgres");
   await sql(admin, (cl) => cl.query(`create database ${incoming}`));
   try {
-    await run("pg_restore", [...connArgs(c, incoming), "--no-owner", "--exit-on-error", snapshot.file], { env: toolEnv(c) });
+    await run("pg_restore", [...connArgs(c, incoming), "--no-owner", "--exit-on-error", backup.file], { env: toolEnv(c) });
     const restored = await rowCounts(withDb(url, incoming));
-    const problems = Object.keys({ ...snapshot.tables, ...restored }).filter((t) => snapshot.tables[t] !== restored[t]);
-    if (problems.length) throw new Error(`restored row counts differ from the snapshot for ${problems.join(", ")}`);
+    const problems = Object.keys({ ...backup.tables, ...restored }).filter((t) => backup.tables[t] !== restored[t]);
+    if (problems.length) throw new Error(`restored row counts differ from the backup for ${problems.join(", ")}`);
     const old = `${c.database}_replaced_${randomBytes(3).toString("hex")}`;
     await sql(admin, async (cl) => {
       await cl.query(`alter database ${c.database} rename to ${old}`).catch(async () => {
