@@ -7,7 +7,7 @@
 # Debian 12 machine (installs the packages) and on one where the packages are installed but nothing
 # runs (a CI runner, a rebooted container).
 #
-# The layout below is mirrored by components/local/paths.ts; change both together.
+# The layout below is mirrored by components/targets/local/paths.ts; change both together.
 #
 # Environment (all optional):
 #   RUNBOOK_STATE_DIR        state root. Defaults to ${XDG_STATE_HOME:-$HOME/.local/state}/deployment-runbook.
@@ -20,7 +20,7 @@ set -euo pipefail
 say() { printf 'bootstrap: %s\n' "$*"; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
-# --- layout (keep in step with components/local/paths.ts) ---------------------------------------
+# --- layout (keep in step with components/targets/local/paths.ts) ---------------------------------------
 home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 xdg_state=${XDG_STATE_HOME:-}
 # The XDG spec says relative XDG_* paths are invalid and must be ignored.
@@ -315,7 +315,7 @@ sv_state() {
   fi
 }
 
-# write_program NAME COMMAND DIRECTORY: same keys as components/local/supervisor.ts writes.
+# write_program NAME COMMAND DIRECTORY: same keys as components/targets/local/supervisor.ts writes.
 # Sets WRITTEN=1 when the file changed.
 write_program() {
   write_if_changed "$SUP_PROGRAMS/$1.conf" 600 <<EOF

@@ -49,9 +49,9 @@ describe("the engine (real pulumi CLI and language host)", function () {
       assert.equal(code, 0, raw.stdout + raw.stderr);
       const creates = (plan.steps ?? []).filter((s) => s.op === "create").map((s) => s.urn.split("::").slice(-2).join("::"));
       for (const expected of [
-        "runbook:service:BlueGreenService::app",
-        "runbook:service:BlueGreenService$runbook:environment:LocalEnvironment::app-blue",
-        "runbook:service:BlueGreenService$runbook:router:LocalRouter::app-router",
+        "deployment-runbook:service:BlueGreenService::app",
+        "deployment-runbook:service:BlueGreenService$deployment-runbook:local:LocalEnvironment::app-blue",
+        "deployment-runbook:service:BlueGreenService$deployment-runbook:local:LocalRouter::app-router",
       ]) {
         assert.ok(creates.includes(expected), `preview does not plan ${expected}: ${creates.join(", ")}`);
       }

@@ -113,7 +113,7 @@ describe("local target: blue/green by stack config edits (real engine)", functio
     assert.deepEqual(await measureSplit(URL, 2000), { blue: 0, green: 2000, other: 0 });
     const pids = await pidsOf(stack.name);
     assert.ok(pids[`${serviceKey(stack.name, "app")}-blue-0`], "blue must keep running after green reached 100%");
-    assert.deepEqual((await stack.outputs()).rollbackTarget, { color: "blue", version: "v1.0.0", since: ((await stack.outputs()).stableReleases as Record<string, { since: string }>).blue.since });
+    assert.deepEqual((await stack.outputs()).stable, { color: "blue", version: "v1.0.0", since: ((await stack.outputs()).stableReleases as Record<string, { since: string }>).blue.since });
   });
 
   it("the next release goes to the idle color (roles swap) with no failed requests", async () => {

@@ -1,4 +1,4 @@
-// Integration tests of components/local/supervisor.ts against the real supervisord that
+// Integration tests of components/targets/local/supervisor.ts against the real supervisord that
 // scripts/bootstrap-local.sh starts (run here when it is not up). Each test program is a real
 // `node` HTTP server named test-sup-<random>-...; every one is removed in `after`, even on failure.
 import assert from "node:assert/strict";

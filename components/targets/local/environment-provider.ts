@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { replicasProblem } from "../../types";
 import { Supervisor } from "./supervisor";
 import { instancePort, instanceProgram } from "./names";
-import { probeHttp, waitFor } from "./wait";
+import { probeHttp, StopWaiting, tail, waitFor } from "./wait";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface LocalEnvironmentState {
@@ -62,13 +62,6 @@ function programSpec(s: LocalEnvironmentState, index: number, port: number) {
   };
 }
 
-function tail(file: string, lines = 5): string {
-  try {
-    return fs.readFileSync(file, "utf8").trim().split("\n").slice(-lines).join(" | ");
-  } catch {
-    return "";
-  }
-}
 
 async function waitReady(sup: Supervisor, s: LocalEnvironmentState, index: number, port: number): Promise<void> {
   const program = instanceProgram(s.stack, s.service, s.color, index);
@@ -78,7 +71,10 @@ async function waitReady(sup: Supervisor, s: LocalEnvironmentState, index: numbe
     async () => {
       const st = await sup.status(program);
       if (st.state === "FATAL" || st.state === "BACKOFF" || st.state === "EXITED") {
-        throw new Error(`stop waiting: ${st.state}`);
+        // Crashing at start is final: say so at once instead of waiting out the timeout.
+        throw new StopWaiting(
+          `${s.color} ${s.version} instance ${index} (127.0.0.1:${port}) keeps exiting at start (supervisor state ${st.state}); last log lines: ${tail(programSpec(s, index, port).stdoutLog, 5)}`,
+        );
       }
       const r = await probeHttp(`http://127.0.0.1:${port}/readyz`);
       if (r.headers["x-runbook-version"] !== s.version) return undefined;
@@ -86,18 +82,9 @@ async function waitReady(sup: Supervisor, s: LocalEnvironmentState, index: numbe
     },
     async () => {
       const st = await sup.status(program).catch(() => ({ state: "UNKNOWN" }));
-      return `supervisor state ${st.state}; last log lines: ${tail(programSpec(s, index, port).stdoutLog)}`;
+      return `supervisor state ${st.state}; last log lines: ${tail(programSpec(s, index, port).stdoutLog, 5)}`;
     },
-  ).catch(async (e: Error) => {
-    // Crashing at start is final: say so at once instead of waiting out the timeout.
-    const st = await sup.status(program).catch(() => ({ state: "UNKNOWN" }));
-    if (st.state === "FATAL" || st.state === "BACKOFF" || st.state === "EXITED") {
-      throw new Error(
-        `${s.color} ${s.version} instance ${index} (127.0.0.1:${port}) keeps exiting at start (supervisor state ${st.state}); last log lines: ${tail(programSpec(s, index, port).stdoutLog)}`,
-      );
-    }
-    throw e;
-  });
+  );
 }
 
 function writeScrapeTargets(s: LocalEnvironmentState): void {

@@ -12,7 +12,7 @@ import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { Supervisor } from "./supervisor";
 import { routerProgram } from "./names";
-import { probeHttp, waitFor } from "./wait";
+import { probeHttp, tail, waitFor } from "./wait";
 import { NO_WEIGHTS, renderNginxConfig, renderWeights } from "./nginx-config";
 
 const run = promisify(execFile);
@@ -48,18 +48,11 @@ async function confirm(s: RouterInputs, what: string, accept: (status: any) => b
       const r = await probeHttp(`http://127.0.0.1:${s.port}/__runbook/router`);
       return r.status === 200 && accept(r.data) ? true : undefined;
     },
-    async () => `nginx error log: ${tail(path.join(dirOf(s), "error.log"))}`,
+    async () => `nginx error log: ${tail(path.join(dirOf(s), "error.log"), 3, "(none)")}`,
     100,
   );
 }
 
-function tail(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8").trim().split("\n").slice(-3).join(" | ");
-  } catch {
-    return "(none)";
-  }
-}
 
 async function reloadOrStart(s: RouterInputs): Promise<void> {
   const dir = dirOf(s);

@@ -1,11 +1,15 @@
 // Bounded polling helpers shared by the local providers.
+import * as fs from "fs";
 import axios from "axios";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Thrown by a probe when waiting longer cannot help (a process that crashed at start): `waitFor` gives up at once. */
+export class StopWaiting extends Error {}
+
 /**
  * Polls `probe` until it returns a value or `timeoutSeconds` pass; `describe` says what was last
- * seen, for the error message.
+ * seen, for the error message. A probe that throws is asked again, unless it throws StopWaiting.
  */
 export async function waitFor<T>(
   what: string,
@@ -16,7 +20,10 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((e: unknown) => {
+      if (e instanceof StopWaiting) throw e;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > deadline) {
       const seen = await describe().catch(() => "");
@@ -30,4 +37,13 @@ export async function waitFor<T>(
 export async function probeHttp(url: string, headers: Record<string, string> = {}) {
   const res = await axios.get(url, { timeout: 2000, validateStatus: () => true, headers, proxy: false });
   return { status: res.status, headers: res.headers as Record<string, string>, data: res.data as unknown };
+}
+
+/** The last `lines` lines of a log, joined on one line; `missing` when it cannot be read. */
+export function tail(file: string, lines: number, missing = ""): string {
+  try {
+    return fs.readFileSync(file, "utf8").trim().split("\n").slice(-lines).join(" | ");
+  } catch {
+    return missing;
+  }
 }

@@ -21,6 +21,8 @@ export interface Registered {
   type: string;
   name: string;
   inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** What the mock engine answered: the inputs and what `decorate` added. */
+  state: Record<string, unknown>;
   custom: boolean;
 }
 
@@ -95,9 +97,9 @@ export function createRecorder(options: RecorderOptions) {
   const mocks: pulumi.runtime.Mocks = {
     async newResource(args) {
       rec.events.push(`start:${args.name}`);
-      rec.registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false });
-      if (options.slowTypes.has(args.type)) await sleep(40);
       const state: Record<string, unknown> = { ...args.inputs };
+      rec.registered.push({ type: args.type, name: args.name, inputs: args.inputs, state, custom: args.custom ?? false });
+      if (options.slowTypes.has(args.type)) await sleep(40);
       options.decorate(args, state);
       rec.events.push(`done:${args.name}`);
       return { id: `${args.name}-id`, state };
