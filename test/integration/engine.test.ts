@@ -82,7 +82,7 @@ describe("the engine (real pulumi CLI and language host)", function () {
       const { plan } = await stack.previewJson(POLICY_ENV);
       const ops = Object.fromEntries((plan.steps ?? []).map((s) => [s.urn.split("::").pop(), s.op]));
       assert.equal(ops["app-green"], "create");
-      assert.equal(ops["app-router-traffic"], "update");
+      assert.equal(ops["app-router-weights"], "update");
       assert.equal(ops["app-backup-pgdump"], "replace", "a promotion takes a new backup");
       const up = await stack.up(POLICY_ENV);
       assert.equal(up.code, 0, up.stdout + up.stderr);

@@ -1,4 +1,4 @@
-// Unit tests of the aws target (components/targets/aws.ts and the components it creates) with
+// Unit tests of the aws target (components/targets/aws/ and the components it creates) with
 // Pulumi mocks: no AWS account is reachable here. The mocks record every resource the program
 // registers, in order, and fail on any provider call (invoke) nobody mocked. A transformation on
 // the test's root component records each resource's options (dependsOn, retainOnDelete, protect,

@@ -1,4 +1,4 @@
-// Unit tests of the kubernetes target (components/targets/kubernetes.ts and the components it
+// Unit tests of the kubernetes target (components/targets/kubernetes/ and the components it
 // creates) with Pulumi mocks: no cluster is reachable here. The mocks record every resource the
 // program registers, in order, and fail on any provider call (invoke) nobody mocked. A
 // transformation on the test's root component records each resource's options (dependsOn,

@@ -1,5 +1,5 @@
 // Renders the nginx config of one local router. Pure, so every weight edge case is unit tested.
-import { Color, COLORS, Traffic } from "../../types";
+import { checkTraffic, Color, COLORS, Traffic } from "../../types";
 
 export interface NginxRouterConfig {
   /** Port the router listens on (127.0.0.1 only). */
@@ -18,12 +18,10 @@ export interface NginxRouterConfig {
 
 /** Throws a message naming the field when the router config cannot be served. */
 export function validateRouterConfig(c: NginxRouterConfig): void {
-  if (!Number.isInteger(c.traffic.blue) || !Number.isInteger(c.traffic.green) || c.traffic.blue + c.traffic.green !== 100) {
-    throw new Error(`router traffic must be integers summing to 100 (got blue ${c.traffic.blue}, green ${c.traffic.green})`);
-  }
+  checkTraffic("router", c.traffic);
   for (const color of COLORS) {
     if (c.traffic[color] > 0 && !(c.upstreams[color]?.length)) {
-      throw new Error(`router weight for ${color} is ${c.traffic[color]}% but ${color} has no running instances`);
+      throw new Error(`router traffic for ${color} is ${c.traffic[color]}% but ${color} has no running instances`);
     }
   }
   if (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535) throw new Error(`router port must be 1-65535 (got ${c.port})`);

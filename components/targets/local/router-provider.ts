@@ -12,6 +12,7 @@ import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { Supervisor } from "./supervisor";
 import { routerProgram } from "./names";
+import { trafficProblem } from "../../types";
 import { probeHttp, tail, waitFor } from "./wait";
 import { NO_WEIGHTS, renderNginxConfig, renderWeights } from "./nginx-config";
 
@@ -136,10 +137,8 @@ export const localRouterBackendsProvider: pulumi.dynamic.ResourceProvider = {
 export const localRouterWeightsProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    const w = news.traffic ?? {};
-    if (!Number.isInteger(w.blue) || !Number.isInteger(w.green) || w.blue + w.green !== 100) {
-      failures.push({ property: "traffic", reason: `traffic must be integers summing to 100 (got ${JSON.stringify(w)})` });
-    }
+    const problem = trafficProblem(news.traffic ?? {});
+    if (problem) failures.push({ property: "traffic", reason: problem });
     return { inputs: news, failures };
   },
   async diff(_id, olds, news) {
