@@ -14,7 +14,7 @@ import type * as RouterModule from "../../components/router/kubernetes-router";
 import type * as EnvironmentModule from "../../components/environment/kubernetes-environment";
 import type { BlueGreenTarget } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
-import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
+import { LOAD_TIMEOUT_MS, createRecorder, exampleStack, planFor, startClosureSerializer, valueOf } from "./helpers/mock-recorder";
 
 // ---- mocks that record (test/unit/helpers/mock-recorder.ts) ----------------------------------
 
@@ -96,7 +96,10 @@ function environmentResources(color: Color): string[] {
 }
 
 describe("kubernetes target", () => {
-  before(async () => {
+  // Loading the code under test is the slow part of this file; it happens here, under its own
+  // timeout, so no test carries it (see LOAD_TIMEOUT_MS).
+  before(async function () {
+    this.timeout(LOAD_TIMEOUT_MS);
     await pulumi.runtime.setMocks(mocks, "deployment-runbook", "staging", false);
     /* eslint-disable @typescript-eslint/no-require-imports */
     config = require("../../components/config/stack-config");
@@ -104,6 +107,7 @@ describe("kubernetes target", () => {
     router = require("../../components/router/kubernetes-router");
     environment = require("../../components/environment/kubernetes-environment");
     /* eslint-enable @typescript-eslint/no-require-imports */
+    await startClosureSerializer();
   });
   beforeEach(reset);
   afterEach(() => assert.deepEqual(rec.unmockedCalls, [], "the target made provider calls nobody mocked"));
