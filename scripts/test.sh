@@ -9,9 +9,12 @@ node node_modules/eslint/bin/eslint.js . || { echo "lint failed (npm run lint)" 
 
 # Unit tests (Pulumi mocks) run one file per worker process so mocks never leak between files;
 # integration tests share one machine's services and run one at a time.
+# The unit run's timeout is generous on purpose: mocha's default (2 s) is a speed limit, not a hang
+# guard, and on a loaded machine one-time costs under mocks (loading @pulumi/aws, the closure
+# serializer's start) have taken longer; the target tests pay those in a `before` hook.
 rm -f bin/.test-summary.json
 rc=0
-node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --reporter ./bin/test/summary-reporter.js 'bin/test/unit/**/*.test.js' || rc=1
+node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --timeout 120000 --reporter ./bin/test/summary-reporter.js 'bin/test/unit/**/*.test.js' || rc=1
 node node_modules/mocha/bin/mocha.js --timeout 600000 --reporter ./bin/test/summary-reporter.js 'bin/test/integration/**/*.test.js' || rc=1
 node bin/test/print-summary.js
 exit $rc

@@ -16,7 +16,7 @@ import type * as BackupModule from "../../components/targets/aws/backup";
 import type { AwsConfig } from "../../components/targets/aws/config";
 import type { GateEndpoint } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
-import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
+import { LOAD_TIMEOUT_MS, createRecorder, exampleStack, planFor, startClosureSerializer, valueOf } from "./helpers/mock-recorder";
 
 // ---- mocks that record (test/unit/helpers/mock-recorder.ts) ----------------------------------
 
@@ -123,7 +123,10 @@ function environmentResources(color: Color): string[] {
 const headerCondition = (color: Color) => [{ httpHeader: { httpHeaderName: "X-Runbook-Color", values: [color] } }];
 
 describe("aws target", () => {
-  before(async () => {
+  // Loading the code under test is the slow part of this file; it happens here, under its own
+  // timeout, so no test carries it (see LOAD_TIMEOUT_MS).
+  before(async function () {
+    this.timeout(LOAD_TIMEOUT_MS);
     await pulumi.runtime.setMocks(mocks, "deployment-runbook", "production", false);
     /* eslint-disable @typescript-eslint/no-require-imports */
     config = require("../../components/config/stack-config");
@@ -132,6 +135,7 @@ describe("aws target", () => {
     environment = require("../../components/targets/aws/environment");
     backupModule = require("../../components/targets/aws/backup");
     /* eslint-enable @typescript-eslint/no-require-imports */
+    await startClosureSerializer();
   });
   beforeEach(reset);
   afterEach(() => assert.deepEqual(rec.unmockedCalls, [], "the target made provider calls nobody mocked"));

@@ -16,7 +16,7 @@ import type * as KubernetesConfigModule from "../../components/targets/kubernete
 import type { KubernetesConfig } from "../../components/targets/kubernetes/config";
 import type { BlueGreenTarget } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
-import { createRecorder, exampleStack, planFor, valueOf } from "./helpers/mock-recorder";
+import { LOAD_TIMEOUT_MS, createRecorder, exampleStack, planFor, startClosureSerializer, valueOf } from "./helpers/mock-recorder";
 
 // ---- mocks that record (test/unit/helpers/mock-recorder.ts) ----------------------------------
 
@@ -103,7 +103,10 @@ function environmentResources(color: Color): string[] {
 }
 
 describe("kubernetes target", () => {
-  before(async () => {
+  // Loading the code under test is the slow part of this file; it happens here, under its own
+  // timeout, so no test carries it (see LOAD_TIMEOUT_MS).
+  before(async function () {
+    this.timeout(LOAD_TIMEOUT_MS);
     await pulumi.runtime.setMocks(mocks, "deployment-runbook", "staging", false);
     /* eslint-disable @typescript-eslint/no-require-imports */
     config = require("../../components/config/stack-config");
@@ -112,6 +115,7 @@ describe("kubernetes target", () => {
     kubernetesConfig = require("../../components/targets/kubernetes/config");
     environment = require("../../components/targets/kubernetes/environment");
     /* eslint-enable @typescript-eslint/no-require-imports */
+    await startClosureSerializer();
   });
   beforeEach(reset);
   afterEach(() => assert.deepEqual(rec.unmockedCalls, [], "the target made provider calls nobody mocked"));

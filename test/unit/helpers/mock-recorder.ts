@@ -74,6 +74,24 @@ export function exampleStack(config: typeof ConfigModule, file: string): ConfigM
   return config.parseStackConfig(config.nestConfig(flat));
 }
 
+/**
+ * How long a target test's `before` hook may take: setMocks, loading the target's code (and with
+ * it @pulumi/aws or @pulumi/kubernetes) and startClosureSerializer take about a second idle and
+ * have taken over 2 s on a loaded machine.
+ */
+export const LOAD_TIMEOUT_MS = 120_000;
+
+/**
+ * Pays the closure serializer's one-time start. The first dynamic resource a process registers
+ * (the gate's check, the deployment record) serializes its provider, and the serializer's first
+ * call opens an inspector session that goes through every script loaded so far: with @pulumi/aws
+ * loaded that took 0.8 s idle and 1.5 s on a busy machine, charged to whichever test happened to
+ * register one first. Call it in `before`, after the code under test is loaded.
+ */
+export async function startClosureSerializer(): Promise<void> {
+  await pulumi.runtime.serializeFunction(() => undefined);
+}
+
 /** Stands in for a health gate: a resource the router must wait for. */
 class Gate extends pulumi.CustomResource {
   constructor(name: string, opts: pulumi.CustomResourceOptions) {
