@@ -4,14 +4,20 @@ import type { BlueGreenTarget, TargetContext, TargetDefinition } from "./target"
 
 const targets = new Map<string, TargetDefinition>();
 
-/** Adds a target. Throws when the name is taken or is not a config key. */
-export function registerTarget<Section>(definition: TargetDefinition<Section>): void {
+/**
+ * Adds a target. Throws when the name is taken or is not a config key. Returns what removes it
+ * again (a test's target must not outlive the test).
+ */
+export function registerTarget<Section>(definition: TargetDefinition<Section>): () => void {
   if (!/^[a-z][a-z0-9]*$/.test(definition.name)) {
     throw new Error(`target name ${JSON.stringify(definition.name)} must be lowercase letters and digits (it is a config section name)`);
   }
   const existing = targets.get(definition.name);
   if (existing && existing !== (definition as TargetDefinition)) throw new Error(`target ${definition.name} is registered already`);
   targets.set(definition.name, definition as TargetDefinition);
+  return () => {
+    if (targets.get(definition.name) === (definition as TargetDefinition)) targets.delete(definition.name);
+  };
 }
 
 /** Every registered target's name, in registration order. */

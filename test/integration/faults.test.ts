@@ -648,8 +648,8 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
         script(["db", "check"], /error: --env is required\nusage: npm run db:check -- --env <stack>/),
         script(["db", "check", "--env"], /Option '--env <value>' argument missing \(allowed flags: --env\)/),
         script(["db", "backup", "--env", "<stack>", "--yes"], /Unknown option '--yes' \(allowed flags: --env\)/),
-        script(["db", "restore", "--env", "<stack>", "--yes"], /--backup is required \(latest or a snapshot id\)/),
-        script(["db", "restore", "--env", "<stack>", "--backup", "nope", "--yes"], /--backup "nope": no verified snapshot by that id in .* \(allowed: latest, /),
+        script(["db", "restore", "--env", "<stack>", "--yes"], /--backup is required \(latest or a backup id\)/),
+        script(["db", "restore", "--env", "<stack>", "--backup", "nope", "--yes"], /--backup "nope": no verified backup by that id in .* \(allowed: latest, /),
         script(["db", "vacuum", "--env", "<stack>"], /unknown db command "vacuum" \(allowed: check, backup, restore\)/),
         // Stack names.
         script(["health", "--env", "../etc"], /--env "\.\.\/etc" is not a stack name \(letters, digits, '\.', '_' and '-'\)/),
@@ -711,7 +711,7 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
           "records and announcements": filesUnder(records),
           logs: filesUnder(path.join(services.stateDir, "logs")),
           "nginx routers": filesUnder(path.join(services.stateDir, "nginx")),
-          "snapshot metadata": filesUnder(path.join(services.stateDir, "backups")).filter((f) => f.endsWith(".json")),
+          "backup metadata": filesUnder(path.join(services.stateDir, "backups")).filter((f) => f.endsWith(".json")),
           "prometheus targets": filesUnder(path.join(services.stateDir, "prometheus", "targets")),
         };
         const leaks: string[] = [];
@@ -762,7 +762,7 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
       }
     });
 
-    it("the promotion is refused (the snapshot fails), the gate never runs, traffic and outputs are unchanged", async () => {
+    it("the promotion is refused (the backup fails), the gate never runs, traffic and outputs are unchanged", async () => {
       const before = await stack.outputs();
       await stack.setConfig("traffic.green", 10);
       let r: RunResult;
@@ -773,21 +773,21 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
         await cluster.start();
       }
       transcript.push(r.stdout, r.stderr);
-      assert.notEqual(r.code, 0, "the promotion went ahead without a snapshot");
-      assert.match(r.stdout, new RegExp(`\\(app-snapshot-pgdump\\):\\s+error: backup of PostgreSQL database runbook at 127\\.0\\.0\\.1:${PRIVATE_PG_PORT} failed`));
+      assert.notEqual(r.code, 0, "the promotion went ahead without a backup");
+      assert.match(r.stdout, new RegExp(`\\(app-backup-pgdump\\):\\s+error: backup of PostgreSQL database runbook at 127\\.0\\.0\\.1:${PRIVATE_PG_PORT} failed`));
       assert.doesNotMatch(r.stdout, /app-green-gate-check updating/, "the gate ran although the backup failed");
       assert.doesNotMatch(r.stdout, /app-router-weights updating/, "the weights moved although the backup failed");
       assert.deepEqual(await stack.outputs(), before);
       const split = await measureSplit(PG_URL, 300);
       assert.deepEqual(split, { blue: 300, green: 0, other: 0 });
 
-      // With PostgreSQL back, the same promotion takes its snapshot and goes ahead.
+      // With PostgreSQL back, the same promotion takes its backup and goes ahead.
       const again = await stack.up(PG_ENV);
       transcript.push(again.stdout, again.stderr);
       assert.equal(again.code, 0, again.stdout + again.stderr);
       const after = await stack.outputs();
       assert.deepEqual(after.traffic, { blue: 90, green: 10 });
-      assert.notEqual((after.snapshot as { snapshotId: string }).snapshotId, (before.snapshot as { snapshotId: string }).snapshotId);
+      assert.notEqual((after.backup as { backupId: string }).backupId, (before.backup as { backupId: string }).backupId);
     });
   });
 });

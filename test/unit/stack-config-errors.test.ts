@@ -108,7 +108,7 @@ const rows: Row[] = [
   config("hotfix", "yes", new RegExp(`${key("hotfix")}: must be true or false \\(got "yes"\\)`)),
   config("maintenance", "sometimes", new RegExp(`${key("maintenance")}: must be true or false \\(got "sometimes"\\)`)),
   config("backup.enabled", "maybe", new RegExp(`${key("backup.enabled")}: must be true or false \\(got "maybe"\\)`)),
-  config("backup.generation", "1.5", new RegExp(`${key("backup.generation")}: must be an integer from 0 \\(bump it to take a fresh snapshot\\) \\(got "1\\.5"\\)`)),
+  config("backup.generation", "1.5", new RegExp(`${key("backup.generation")}: must be an integer from 0 \\(bump it to take a fresh backup\\) \\(got "1\\.5"\\)`)),
   config("backup.refreshAfterMinutes", "0", new RegExp(`${key("backup.refreshAfterMinutes")}: must be an integer from 1 to 10080 \\(minutes\\) \\(got 0\\)`)),
   config("gates.checks[0]", "smoke", new RegExp(`${key("gates.checks[0]")}: must be among api, database, cache, external, error-rate, latency \\(got "smoke"\\)`)),
   config("gates.timeoutSeconds", "0", num("gates.timeoutSeconds", "1 to 3600 seconds", "0")),
@@ -132,7 +132,7 @@ const rows: Row[] = [
   config("local.workMs", "10001", new RegExp(`${key("local.workMs")}: must be an integer from 0 to 10000 \\(milliseconds\\) \\(got 10001\\)`)),
   config("kubernetes.mode", "ingress", new RegExp(`${key("kubernetes.mode")}: .*'gateway-api' \\| 'service-selector'`)),
   config("aws.cpu", "100", new RegExp(`${key("aws.cpu")}: must be an integer from 256 to 16384 \\(CPU units\\) \\(got 100\\)`)),
-  config("colour", "blue", new RegExp(`${key("colour")}: unknown key \\(allowed: target, service, blue, green, traffic, hotfix, maintenance, local, kubernetes, aws, gates, backup, notifications\\)`)),
+  config("colour", "blue", new RegExp(`${key("colour")}: unknown key \\(allowed: target, service, blue, green, traffic, hotfix, maintenance, gates, backup, notifications, local, kubernetes, aws\\)`)),
 ];
 
 describe("stack config errors (the fault tests' bad-input rows, without the engine)", () => {

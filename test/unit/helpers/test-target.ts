@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CHECK_NAMES } from "../../../components/gates/gate-config";
 import { isRole, ROLES } from "../../../components/roles";
-import { registerTarget, targetNames } from "../../../components/targets/registry";
+import { registerTarget } from "../../../components/targets/registry";
 import type { BlueGreenTarget, EnvironmentResource, SeenResource, TargetDefinition } from "../../../components/targets/target";
 import { COLORS, type Color, type Traffic } from "../../../components/types";
 
@@ -103,7 +103,10 @@ export const testTargetDefinition: TargetDefinition<Section> = {
   create: async (section) => testTarget(section),
 };
 
-/** Registers the test target once per process (the registry refuses a second, different one). */
-export function registerTestTarget(): void {
-  if (!targetNames().includes(TEST_TARGET)) registerTarget(testTargetDefinition);
+/**
+ * Registers the test target; returns what removes it. Mocha's parallel workers run several test
+ * files in one process, so a test that registers it must remove it when done.
+ */
+export function registerTestTarget(): () => void {
+  return registerTarget(testTargetDefinition);
 }

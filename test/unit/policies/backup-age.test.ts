@@ -9,6 +9,21 @@ describe("backup-age", () => {
     assert.deepEqual(await checkRecord(backupAge, promotion(), at), []);
   });
 
+  it("refuses when the program's refresh period is at or above maxAgeMinutes, naming both keys", async () => {
+    const record = promotion();
+    record.backupRefreshAfterMinutes = 60;
+    const message =
+      "deployment-runbook:backup.refreshAfterMinutes is 60, at or above this policy's maxAgeMinutes 60: a backup the program still reuses could be too old here; " +
+      "set deployment-runbook:backup.refreshAfterMinutes below 60";
+    assert.deepEqual(await checkRecord(backupAge, record, at), [message]);
+    assert.deepEqual(await checkRecord(backupAge, record, { ...at, maxAgeMinutes: 90 }), []);
+    record.backupRefreshAfterMinutes = 59;
+    assert.deepEqual(await checkRecord(backupAge, record, at), []);
+    // A record written before the period was recorded is judged on the backup's age alone.
+    delete record.backupRefreshAfterMinutes;
+    assert.deepEqual(await checkRecord(backupAge, record, at), []);
+  });
+
   it("refuses a backup taken 61 minutes before, and passes one taken 59 minutes before", async () => {
     const old = promotion();
     old.backup.takenAt = minutesBeforeThursday(61);
@@ -52,6 +67,7 @@ describe("backup-age", () => {
 
   it("uses maxAgeMinutes from the policy config", async () => {
     const r = promotion(); // backup 30 minutes old
+    r.backupRefreshAfterMinutes = 15; // below 20: only the age speaks
     assert.deepEqual(await checkRecord(backupAge, r, { ...at, maxAgeMinutes: 20 }), [
       "promotion toward green v2.0.0 needs a verified backup taken less than 20 minutes before it, but backup web-20261126-0930 was taken 30 minutes before it (2026-11-26T09:30:00.000Z); take a fresh backup and run the update again",
     ]);

@@ -46,6 +46,7 @@ let config: typeof ConfigModule;
 let registry: typeof RegistryModule;
 let service: typeof ServiceModule;
 let plan: typeof PlanModule;
+let unregister: (() => void) | undefined;
 
 const SECTIONS: Record<string, Record<string, unknown>> = {
   local: {},
@@ -155,8 +156,9 @@ describe("the policy pack over what each target registers (contract)", function 
     service = require("../../../components/service/blue-green-service");
     plan = require("../../../components/shift/plan");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    registerTestTarget();
+    unregister = registerTestTarget();
   });
+  after(() => unregister?.());
 
   it("the test-only target is registered through the public API beside the built-in ones", () => {
     assert.deepEqual(registry.targetNames(), ["local", "kubernetes", "aws", TEST_TARGET]);

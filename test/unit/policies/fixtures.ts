@@ -54,6 +54,7 @@ export function promotion(): Props {
     hotfix: false,
     maintenance: false,
     backup: { backupId: "web-20261126-0930", takenAt: minutesBeforeThursday(30), verified: true },
+    backupRefreshAfterMinutes: 50,
     gates: ["web-green-gate"],
     sensitiveConfig: [{ key: "deployment-runbook:notifications.webhookUrl", secret: true }],
     directory: "/tmp/records",
