@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { allPassed, formatResults, runChecks } from "./run-checks";
 import { GateSubject } from "./checks/types";
+import { gateFailure } from "./gate-failure";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const comparable = (s: any) => {
@@ -30,12 +31,7 @@ async function gate(inputs: any): Promise<any> {
   const started = Date.now();
   const results = await runChecks(subject);
   const report = formatResults(results);
-  if (!allPassed(results)) {
-    const from = inputs.currentTraffic ? `blue ${inputs.currentTraffic.blue}% / green ${inputs.currentTraffic.green}%` : "no traffic";
-    throw new Error(
-      `health gate for ${inputs.color} ${inputs.version} failed after ${((Date.now() - started) / 1000).toFixed(1)}s; traffic stays at ${from} (requested ${inputs.color} ${inputs.weight}%):\n${report}`,
-    );
-  }
+  if (!allPassed(results)) throw gateFailure(inputs, (Date.now() - started) / 1000, report);
   return { ...inputs, result: `passed in ${((Date.now() - started) / 1000).toFixed(1)}s:\n${report}`, checkedAt: new Date().toISOString() };
 }
 
