@@ -1,20 +1,12 @@
 // How the policy pack reads Node.js dynamic resources (the gates, the record, and every resource of
 // the local target): each carries its role, color and service as plain properties.
-import { DYNAMIC_TYPE, ROLE_PROPERTY, isRole } from "../roles";
-import type { SeenResource, TargetResources } from "./target";
+import { DYNAMIC_TYPE, ROLE_PROPERTY } from "../roles";
+import { markerReader } from "./marker-reader";
 
-const prop = (r: SeenResource, key: string): string | undefined => {
-  if (r.type !== DYNAMIC_TYPE) return undefined;
-  const v = r.props[key];
-  return typeof v === "string" ? v : undefined;
-};
-
-/** Reads dynamic resources' own properties. */
-export const dynamicResources: TargetResources = {
-  roleOf: (r) => {
-    const role = prop(r, ROLE_PROPERTY);
-    return isRole(role) ? role : undefined;
+export const dynamicResources = markerReader(
+  (r, key) => {
+    const v = r.type === DYNAMIC_TYPE ? r.props[key] : undefined;
+    return typeof v === "string" ? v : undefined;
   },
-  colorOf: (r) => prop(r, "color"),
-  serviceOf: (r) => prop(r, "service"),
-};
+  { role: ROLE_PROPERTY, color: "color", service: "service" },
+);

@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CHECK_NAMES } from "../../../components/gates/gate-config";
-import { isRole, ROLES } from "../../../components/roles";
+import { ROLES } from "../../../components/roles";
+import { markerReader } from "../../../components/targets/marker-reader";
 import { registerTarget } from "../../../components/targets/registry";
 import type { BlueGreenTarget, EnvironmentResource, SeenResource, TargetDefinition } from "../../../components/targets/target";
 import { COLORS, type Color, type Traffic } from "../../../components/types";
@@ -84,22 +85,16 @@ function testTarget(section: Section): BlueGreenTarget {
   };
 }
 
-const meta = (r: SeenResource): Partial<Meta> | undefined =>
-  r.type.startsWith(`${TEST_TARGET}:`) ? ((r.props.meta as Partial<Meta> | undefined) ?? {}) : undefined;
 
 export const testTargetDefinition: TargetDefinition<Section> = {
   name: TEST_TARGET,
   configSchema: sectionSchema,
   // Everything can run: the checks themselves never run under mocks.
   gateChecks: () => ({ runnable: [...CHECK_NAMES], missing: {} }),
-  resources: {
-    roleOf: (r) => {
-      const role = meta(r)?.role;
-      return isRole(role) ? role : undefined;
-    },
-    colorOf: (r) => meta(r)?.color,
-    serviceOf: (r) => meta(r)?.service,
-  },
+  resources: markerReader(
+    (r: SeenResource, key: string) => (r.type.startsWith(`${TEST_TARGET}:`) ? (r.props.meta as Record<string, string> | undefined)?.[key] : undefined),
+    { role: "role", color: "color", service: "service" },
+  ),
   create: async (section) => testTarget(section),
 };
 
