@@ -100,9 +100,10 @@ build_traefik() {
 }
 
 start_all=$(date +%s)
-current="" tick=""
-on_exit() { # stops the ticker, and names the step that failed (go has printed why)
+current="" tick="" build=""
+on_exit() { # stops the ticker and any build cut short, and names the step that failed
   local rc=$?
+  [ -z "$build" ] || kill -TERM -- "-$build" 2>/dev/null || true
   [ -z "$tick" ] || { kill "$tick" 2>/dev/null; wait "$tick" 2>/dev/null; } || true
   [ "$rc" -eq 0 ] || [ -z "$current" ] || say "error: $current failed after $(( $(date +%s) - start ))s"
 }
@@ -125,7 +126,9 @@ for c in "${selected[@]}"; do
   partial="${dir[$c]}/bin.partial"
   rm -rf "$partial"; mkdir -p "$partial"
   ticker "$c" "$start" & tick=$!
-  (cd "$here/${inputs[$c]%%/*}" && "build_$c" "$partial")
+  # Its own process group (set -m), so that if this script is killed the go build goes with it.
+  set -m; (cd "$here/${inputs[$c]%%/*}" && "build_$c" "$partial") & build=$!; set +m
+  wait "$build"; build=""
   kill "$tick" 2>/dev/null || true; wait "$tick" || true; tick=""
   rm -rf "${dir[$c]}/src"
   mv "$partial" "${dir[$c]}/bin"

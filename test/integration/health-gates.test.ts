@@ -2,10 +2,28 @@
 // Redis: a good release passes and moves traffic; each kind of bad release is stopped by the gate
 // with traffic unchanged and the failed check named; a rollback is never gated.
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import type { GateSubject } from "../../components/gates/checks/types";
+import { formatResults, runChecks } from "../../components/gates/run-checks";
+import * as paths from "../../components/targets/local/paths";
+import type { ShiftPlan } from "../../components/types";
 import { RunResult, ThrowawayStack } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
 
 const ROUTER_PORT = 18880;
+
+/** Mocks for building the cloud targets in this process: inputs back as state, ALB and target group addresses. */
+const cloudMocks: pulumi.runtime.Mocks = {
+  async newResource(args) {
+    const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:eu-west-1:123456789012:${args.name}` };
+    if (args.type === "aws:lb/loadBalancer:LoadBalancer") Object.assign(state, { arnSuffix: `app/${args.name}/0123456789abcdef`, dnsName: `${args.name}.eu-west-1.elb.amazonaws.com` });
+    if (args.type === "aws:lb/targetGroup:TargetGroup") state.arnSuffix = `targetgroup/${args.name}/00112233aabbccdd`;
+    return { id: `${args.name}-id`, state };
+  },
+  call(args) {
+    throw new Error(`unmocked call ${args.token}`);
+  },
+};
 const BASE_PORT = 20800;
 
 function health(stack: ThrowawayStack, args: string[]): Promise<RunResult> {
@@ -53,6 +71,67 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
     assert.equal(h.code, 0, h.stdout + h.stderr);
     assert.doesNotMatch(h.stdout, /✗/);
     assert.equal((h.stdout.match(/✓/g) ?? []).length, 12, h.stdout);
+  });
+
+  // No cluster and no AWS account here: the cloud targets' gates are built under Pulumi mocks, with
+  // their addresses pointed at this machine's services, and this stack's router standing in for the
+  // Gateway or the ALB's test listener. Each runs the checks its target claims, through the same
+  // code the gate's provider runs.
+  // (Tests, not a nested suite: mocha runs a suite's own tests first, and these need green good.)
+  async function subjectFor(target: "kubernetes" | "aws", section: Record<string, unknown>) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { parseStackConfig } = require("../../components/config/stack-config") as typeof import("../../components/config/stack-config");
+    const { createTarget } = require("../../components/targets/registry") as typeof import("../../components/targets/registry");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    await pulumi.runtime.setMocks(cloudMocks, "deployment-runbook", "gates", false);
+    const cfg = parseStackConfig({ target, blue: { version: "v1.0.0" }, green: { version: "v2.0.0" }, traffic: { green: 10 }, [target]: section });
+    const plan = { kind: "promote", next: { blue: 90, green: 10 }, towards: "green" } as ShiftPlan;
+    const { target: t } = await createTarget({ config: cfg, plan });
+    const release = { version: "v2.0.0", replicas: 1, env: {} };
+    const environments = { blue: t.environment("app-blue", { service: "app", color: "blue", release }, {}), green: t.environment("app-green", { service: "app", color: "green", release }, {}) };
+    const e = t.gateEndpoint("app", environments);
+    const resolve = <T>(v: pulumi.Input<T> | undefined) => (v === undefined ? Promise.resolve(undefined) : new Promise<T>((r) => pulumi.output(v).apply((x) => r(x as T))));
+    const subject: GateSubject = {
+      stack: stack.name,
+      service: "app",
+      routerUrl: String((await stack.outputs()).url),
+      color: "green",
+      version: "v2.0.0",
+      baseline: { color: "blue", version: "v1.0.0" },
+      databaseUrl: await resolve(e.databaseUrl),
+      redisUrl: await resolve(e.redisUrl),
+      metrics: await resolve(e.metrics),
+      config: { ...cfg.gates, retries: 0 },
+    };
+    return { subject, checks: cfg.gates.checks };
+  }
+
+  it("the kubernetes target's gate, with reachable addresses: every check it claims runs against the configured addresses and passes", async () => {
+    const { subject, checks } = await subjectFor("kubernetes", {
+      image: "ghcr.io/acme/app",
+      hostname: "app.example.com",
+      databaseUrl: paths.postgresAdminUrl(),
+      redisUrl: paths.redisUrl(),
+      prometheusUrl: paths.prometheusUrl(),
+    });
+    assert.deepEqual(checks, ["api", "database", "cache", "external", "error-rate", "latency"]);
+    const results = await runChecks(subject);
+    assert.deepEqual(results.map((r) => `${r.check} ${r.status}`), checks.map((c) => `${c} pass`), formatResults(results, true));
+  });
+
+  it("the aws target's gate, with reachable addresses: database and cache against the configured addresses; CloudWatch without credentials is inconclusive, never a pass", async () => {
+    const { subject, checks } = await subjectFor("aws", {
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app",
+      vpcId: "vpc-1",
+      subnetIds: ["subnet-a", "subnet-b"],
+      region: "eu-west-1",
+      databaseUrl: paths.postgresAdminUrl(),
+      redisUrl: paths.redisUrl(),
+    });
+    assert.deepEqual(checks, ["api", "database", "cache", "external", "error-rate", "latency"]);
+    const results = await runChecks(subject);
+    assert.deepEqual(results.map((r) => `${r.check} ${r.status}`), ["api pass", "database pass", "cache pass", "external pass", "error-rate inconclusive", "latency inconclusive"], formatResults(results, true));
+    assert.match(results[4].summary, /metrics unavailable \(metrics source cloudWatchSource: .*credentials.*\): inconclusive/i);
   });
 
   it("rolling back (green 10 -> 0) succeeds even while green fails every check", async () => {
