@@ -55,8 +55,8 @@ export interface Release {
 /**
  * What a stack config edit asks for, classified against what the last `up` applied:
  * - initial: first deployment of the stack;
- * - promote: weight moves toward a release that has not yet served all traffic;
- * - rollback: weight moves toward a stable release (never gated or blocked);
+ * - promote: traffic moves toward a release that has not yet served all of it;
+ * - rollback: traffic moves toward a stable release (never gated or blocked);
  * - rolling: a color that serves traffic gets a new version with traffic unchanged;
  * - hold: nothing that affects traffic changes.
  */
@@ -94,7 +94,7 @@ export interface ShiftPlan {
   /** Traffic the last successful `up` applied (undefined on the first deployment). */
   previous?: Traffic;
   next: Traffic;
-  /** The color gaining weight (promote/rollback/initial) or getting a new version (rolling). */
+  /** The color gaining traffic (promote/rollback/initial) or getting a new version (rolling). */
   towards?: Color;
   /** Versions the last successful `up` applied. */
   previousVersions: Partial<Record<Color, string>>;

@@ -1,5 +1,5 @@
-// Runbook: smoke-test the new color before it takes traffic. Every weight increase waits for a
-// health gate for the color gaining weight, so a failed gate leaves traffic as it was.
+// Runbook: smoke-test the new color before it takes traffic. Every promotion step waits for a
+// health gate for the color gaining traffic, so a failed gate leaves traffic as it was.
 import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { options } from "./config";
 import { describeChange, isPromotion, read } from "./record";

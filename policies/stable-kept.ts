@@ -1,5 +1,5 @@
-// Runbook: keep the previous environment running until the new one has proven itself, so a
-// rollback is a weight change, not a redeploy.
+// Runbook: keep the previous environment running until the new one has been stable long enough, so a
+// rollback is a traffic change, not a redeploy.
 import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { formatMinutes, minutesBetween, parseTime, policyClock } from "./clock";
 import { NOW_OPTION, options } from "./config";

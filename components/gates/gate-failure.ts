@@ -10,11 +10,11 @@ export interface FailedGate {
   /** Traffic the last up applied (null on the first deployment). */
   currentTraffic: Traffic | null;
   /** The percent this update asked for the color. */
-  weight: number;
+  requestedPercent: number;
 }
 
 /** The error that stops the update: what failed, how long it took, where traffic stays, each check. */
 export function gateFailure(g: FailedGate, seconds: number, report: string): Error {
   const from = g.currentTraffic ? `blue ${g.currentTraffic.blue}% / green ${g.currentTraffic.green}%` : "no traffic";
-  return new Error(`health gate for ${g.color} ${g.version} failed after ${seconds.toFixed(1)}s; traffic stays at ${from} (requested ${g.color} ${g.weight}%):\n${report}`);
+  return new Error(`health gate for ${g.color} ${g.version} failed after ${seconds.toFixed(1)}s; traffic stays at ${from} (requested ${g.color} ${g.requestedPercent}%):\n${report}`);
 }

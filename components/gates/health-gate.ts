@@ -19,9 +19,9 @@ export interface HealthGateArgs {
   run: boolean;
   /** Why the gate does or does not run, shown in its result. */
   reason: string;
-  /** Traffic now applied (undefined on the first deployment) and the weight requested for this color. */
+  /** Traffic now applied (undefined on the first deployment) and the percent requested for this color. */
   currentTraffic?: Traffic;
-  weight: number;
+  requestedPercent: number;
   /** Router base URL the checks go through, with X-Runbook-Color. */
   routerUrl: pulumi.Input<string>;
   /** The other color's release, the analysis baseline. Defaults to none (absolute SLOs only). */

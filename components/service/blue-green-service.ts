@@ -110,7 +110,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         run,
         reason,
         currentTraffic: plan.previous,
-        weight: plan.next[color],
+        requestedPercent: plan.next[color],
         routerUrl: endpoint.baseUrl,
         baseline: config[other].version ? { color: other, version: config[other].version! } : undefined,
         databaseUrl: endpoint.databaseUrl,

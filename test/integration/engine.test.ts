@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import { Supervisor } from "../../components/targets/local/supervisor";
 import { serviceKey } from "../../components/targets/local/names";
 import * as paths from "../../components/targets/local/paths";
-import { ROOT, ThrowawayStack, engineVersion } from "./harness";
+import { engineVersion, ROOT, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
 
 const ROUTER_PORT = 18780;
@@ -37,6 +37,7 @@ describe("the engine (real pulumi CLI and language host)", function () {
         "green.replicas": 1,
         "local.routerPort": ROUTER_PORT,
         "local.basePort": BASE_PORT,
+        ...SHORT_ANALYSIS,
       });
       recordFile = path.join(paths.stateDir(), "records", `deployment-runbook-${stack.name}-app.json`);
     });

@@ -19,7 +19,7 @@ import { Supervisor } from "../../components/targets/local/supervisor";
 import { instanceProgram, routerProgram, serviceKey } from "../../components/targets/local/names";
 import { LoadReport, measureSplit, startLoad } from "../../scripts/load";
 import { Proc, descendants, isAlive } from "../../scripts/processes";
-import { ROOT, RunResult, ThrowawayStack } from "./harness";
+import { ROOT, RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, WEDNESDAY_NOON, writePolicyConfig } from "./policy-clock";
 
 const execFileAsync = promisify(execFile);
@@ -51,7 +51,7 @@ const SECRETS = [WEBHOOK_URL, DB_PASSWORD, BAD_SECRET];
  * default (10 s): a shorter one loses too many of a new instance's requests to Prometheus's first
  * scrape and comes out inconclusive.
  */
-const FAST_GATES = { "gates.retries": 0 };
+const FAST_GATES = { "gates.retries": 0, ...SHORT_ANALYSIS };
 
 // --- private services ---------------------------------------------------------------------------
 

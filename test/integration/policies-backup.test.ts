@@ -7,7 +7,7 @@ import { Client } from "pg";
 import { Supervisor } from "../../components/targets/local/supervisor";
 import { serviceKey } from "../../components/targets/local/names";
 import * as paths from "../../components/targets/local/paths";
-import { RunResult, ThrowawayStack } from "./harness";
+import { RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, WEDNESDAY_NOON, writePolicyConfig } from "./policy-clock";
 
 const ROUTER_PORT = 18980;
@@ -43,6 +43,7 @@ describe("policies and backups (real engine, policy pack, PostgreSQL)", function
       "local.routerPort": ROUTER_PORT,
       "local.basePort": BASE_PORT,
       "gates.retries": 0,
+      ...SHORT_ANALYSIS,
     });
     const up = await stack.up(POLICY_ENV);
     assert.equal(up.code, 0, up.stdout + up.stderr);

@@ -55,7 +55,7 @@ const recorder = createRecorder({
   },
 });
 const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
-const { driveTarget, assertBackupAfterPreviews, assertWeightsAfterBackupAndGate, assertPromotionOrder } = recorder;
+const { driveTarget, assertBackupAfterPreviews, assertTrafficAfterBackupAndGate, assertPromotionOrder } = recorder;
 
 // ---- the code under test, loaded after setMocks -------------------------------------------------
 
@@ -244,9 +244,9 @@ describe("aws target", () => {
         assertBackupAfterPreviews(reachable, c.colors);
       });
 
-      it(`${label}: the traffic wait for the backup and the gate`, async () => {
+      it(`${label}: the traffic resource waits for the backup and the gate`, async () => {
         await deploy(c);
-        await assertWeightsAfterBackupAndGate("svc-router-listener", "listener");
+        await assertTrafficAfterBackupAndGate("svc-router-listener", "listener");
       });
     }
   });
@@ -485,7 +485,7 @@ describe("aws target", () => {
     it("takes the backup, then runs the gates, then moves the traffic (green 0% -> 10%)", async () => {
       const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
       const makeTarget = (plan: ShiftPlan) => target.awsTarget(cfg.aws as AwsConfig, { config: cfg, plan });
-      await assertPromotionOrder({ cfg, stack: "production", makeTarget, backupType: "deployment-runbook:aws:AwsBackup", weightsResource: "svc-router-listener" });
+      await assertPromotionOrder({ cfg, stack: "production", makeTarget, backupType: "deployment-runbook:aws:AwsBackup", trafficResource: "svc-router-listener" });
     });
   });
 

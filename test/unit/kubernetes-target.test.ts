@@ -44,7 +44,7 @@ const recorder = createRecorder({
   },
 });
 const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
-const { driveTarget, assertBackupAfterPreviews, assertWeightsAfterBackupAndGate, assertPromotionOrder } = recorder;
+const { driveTarget, assertBackupAfterPreviews, assertTrafficAfterBackupAndGate, assertPromotionOrder } = recorder;
 
 // ---- the code under test, loaded after setMocks -------------------------------------------------
 
@@ -214,9 +214,9 @@ describe("kubernetes target", () => {
         assertBackupAfterPreviews(reachable, c.colors);
       });
 
-      it(`${label}: the traffic wait for the backup and the gate`, async () => {
+      it(`${label}: the traffic resource waits for the backup and the gate`, async () => {
         await deploy(c);
-        await assertWeightsAfterBackupAndGate("svc-router-route", "route");
+        await assertTrafficAfterBackupAndGate("svc-router-route", "route");
       });
     }
   });
@@ -423,7 +423,7 @@ describe("kubernetes target", () => {
     it("takes the backup, then runs the gates, then moves the traffic (green 0% -> 10%)", async () => {
       const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
       const makeTarget = (plan: ShiftPlan) => target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan });
-      await assertPromotionOrder({ cfg, stack: "staging", makeTarget, backupType: "deployment-runbook:kubernetes:KubernetesBackup", weightsResource: "svc-router-route" });
+      await assertPromotionOrder({ cfg, stack: "staging", makeTarget, backupType: "deployment-runbook:kubernetes:KubernetesBackup", trafficResource: "svc-router-route" });
     });
   });
 

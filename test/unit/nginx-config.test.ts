@@ -29,7 +29,7 @@ describe("nginx router config", () => {
     assert.match(conf, /include \/tmp\/r\/weights\.conf;/);
   });
 
-  it("refuses traffic that do not sum to 100 or send traffic to a color with no instances", () => {
+  it("refuses traffic that does not sum to 100 or send traffic to a color with no instances", () => {
     assert.throws(() => validateRouterConfig({ port: 1, traffic: { blue: 50, green: 40 }, upstreams, directory: "", generation: "" }), /router: traffic must be integer percents from 0 to 100 summing to 100 \(got blue 50, green 40\)/);
     assert.throws(() => renderWeights({ blue: 90, green: 10 }, { blue: [1] }, "g"), /traffic for green is 10% but green has no running instances/);
   });

@@ -21,14 +21,14 @@ describe("planShift", () => {
     assert.equal(p.towards, undefined);
   });
 
-  it("moving weight to an unproven release is a promotion with blue as rollback target", () => {
+  it("moving traffic to a release that is not stable is a promotion, blue the stable rollback target", () => {
     const p = planShift({ ...afterV1, versions: { blue: "v1.0.0", green: "v2.0.0" } }, { blue: 90, green: 10 }, { blue: "v1.0.0", green: "v2.0.0" }, T1);
     assert.equal(p.kind, "promote");
     assert.equal(p.towards, "green");
     assert.deepEqual(p.stable, { color: "blue", version: "v1.0.0", since: T0 });
   });
 
-  it("moving weight back to the proven release is a rollback, even after green reached 100%", () => {
+  it("moving traffic back to the stable release is a rollback, even after green reached 100%", () => {
     const after100: AppliedState = {
       traffic: { blue: 0, green: 100 },
       versions: { blue: "v1.0.0", green: "v2.0.0" },
@@ -61,7 +61,7 @@ describe("planShift", () => {
     assert.equal(p.towards, "blue");
   });
 
-  it("removing a color's version marks it retiring, replaced by the proven color", () => {
+  it("removing a color's version marks it retiring, replaced by the stable color", () => {
     const prev: AppliedState = {
       traffic: { blue: 0, green: 100 },
       versions: { blue: "v1.0.0", green: "v2.0.0" },

@@ -52,7 +52,7 @@ map $request_id $runbook_weights_status { default "${status}"; }
 `;
 }
 
-/** Traffic file used before any traffic were applied: nothing is routed by weight yet. */
+/** The weights file used before any split was applied: nothing is routed by weight yet. */
 export const NO_WEIGHTS = `map $request_id $runbook_weighted { default none; }
 map $request_id $runbook_weights_status { default "{\\"generation\\":\\"none\\"}"; }
 `;

@@ -223,19 +223,19 @@ export function createRecorder(options: RecorderOptions) {
   }
 
   /**
-   * Asserts that `weightsResource`, the resource that moves traffic, depends on driveTarget's
+   * Asserts that `trafficResource`, the resource that moves traffic, depends on driveTarget's
    * backup and gate and was registered only after both finished. `label` names it in the messages.
    */
-  async function assertWeightsAfterBackupAndGate(weightsResource: string, label: string): Promise<void> {
-    assert.deepEqual(await dependsOnNames(weightsResource), ["svc-backup", "svc-gate"]);
-    const start = rec.events.indexOf(`start:${weightsResource}`);
+  async function assertTrafficAfterBackupAndGate(trafficResource: string, label: string): Promise<void> {
+    assert.deepEqual(await dependsOnNames(trafficResource), ["svc-backup", "svc-gate"]);
+    const start = rec.events.indexOf(`start:${trafficResource}`);
     assert.ok(start > rec.events.indexOf("done:svc-gate"), `${label} registered before the gate finished: ${rec.events.join(", ")}`);
     assert.ok(start > rec.events.indexOf("done:svc-backup-green-v1-5-0"), `${label} registered before the backup finished: ${rec.events.join(", ")}`);
   }
 
   /**
    * Promotes green 0% -> 10% through BlueGreenService on the target `makeTarget` builds, and asserts
-   * the whole program's order: the backup, then the gates, then `weightsResource`, the resource
+   * the whole program's order: the backup, then the gates, then `trafficResource`, the resource
    * that moves traffic. The mocks cannot see dependsOn, so its recorded options name what it waits
    * for, and the registration order shows that it really waited.
    */
@@ -244,7 +244,7 @@ export function createRecorder(options: RecorderOptions) {
     stack: string;
     makeTarget: (plan: ShiftPlan) => BlueGreenTarget;
     backupType: string;
-    weightsResource: string;
+    trafficResource: string;
   }): Promise<void> {
     // Required here, in a test, so after the test file's setMocks.
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -271,13 +271,13 @@ export function createRecorder(options: RecorderOptions) {
     assert.equal(backups.length, 1, `BlueGreenService must take one backup before moving traffic; it created ${children.map((c) => c.type).join(", ")}`);
     assert.ok(gates.length >= 1, `a promotion must be gated; BlueGreenService created ${children.map((c) => c.type).join(", ")}`);
 
-    const w = o.weightsResource;
+    const w = o.trafficResource;
     const deps = await dependsOnNames(w);
     for (const r of backups) assert.ok(deps.includes(r.name), `${w} must depend on ${r.name} (it depends on ${deps.join(", ")})`);
-    // A gate is a component; the traffic wait for the check resource inside it.
+    // A gate is a component; the split waits for the check resource inside it.
     for (const g of gates) assert.ok(deps.includes(`${g.name}-check`), `${w} must depend on ${g.name}-check (it depends on ${deps.join(", ")})`);
     const start = rec.events.indexOf(`start:${w}`);
-    assert.ok(start >= 0, "the traffic were never registered");
+    assert.ok(start >= 0, "the traffic resource was never registered");
     for (const r of [...backups, ...gates].flatMap((c) => [c, ...descendantsOf(c.resource)])) {
       const done = rec.events.indexOf(`done:${r.name}`);
       assert.ok(done >= 0 && done < start, `${w} registered before ${r.name} finished: ${rec.events.join(", ")}`);
@@ -285,5 +285,5 @@ export function createRecorder(options: RecorderOptions) {
   }
 
   const recording = { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, nameOf, dependsOnNames, descendantsOf };
-  return { ...recording, driveTarget, assertBackupAfterPreviews, assertWeightsAfterBackupAndGate, assertPromotionOrder };
+  return { ...recording, driveTarget, assertBackupAfterPreviews, assertTrafficAfterBackupAndGate, assertPromotionOrder };
 }
