@@ -2,7 +2,7 @@
 // work on a running stack (health, db:*).
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { StackConfig, nestConfig, parseStackConfig } from "../components/config/stack-config";
+import { StackConfig, StackConfigError, nestConfig, parseStackConfig } from "../components/config/stack-config";
 import { UsageError } from "./cli-args";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -25,10 +25,34 @@ export interface StackInfo {
 
 export function readStack(stack: string): StackInfo {
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(stack)) throw new UsageError(`--env ${JSON.stringify(stack)} is not a stack name (letters, digits, '.', '_' and '-')`);
-  const raw = JSON.parse(pulumi(["config", "--json", "--show-secrets"], stack)) as Record<string, { value?: string; objectValue?: unknown }>;
+  const raw = JSON.parse(pulumi(["config", "--json", "--show-secrets"], stack)) as Record<string, { value?: string; objectValue?: unknown; secret?: boolean }>;
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) flat[k] = v.objectValue !== undefined ? JSON.stringify(v.objectValue) : String(v.value ?? "");
-  const config = parseStackConfig(nestConfig(flat));
+  let config: StackConfig;
+  try {
+    config = parseStackConfig(nestConfig(flat));
+  } catch (e) {
+    // The engine hides secret values in what a program prints; outside it, this does the same.
+    if (!(e instanceof StackConfigError)) throw e;
+    const secrets = Object.values(raw).filter((v) => v.secret).flatMap((v) => leaves(v.objectValue ?? v.value));
+    throw new StackConfigError(e.problems.map((p) => maskSecrets(p, secrets)));
+  }
   const outputs = JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets"], stack) || "{}");
   return { name: stack, config, outputs };
+}
+
+/** Every string in a config value (a secret may be a whole object set with --path). */
+function leaves(v: unknown): string[] {
+  if (typeof v === "string") return v ? [v] : [];
+  if (typeof v === "object" && v !== null) return Object.values(v).flatMap(leaves);
+  return v === undefined || v === null ? [] : [String(v)];
+}
+
+/** `text` with each secret value, raw or JSON-quoted, replaced by [secret]. */
+export function maskSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    out = out.split(JSON.stringify(secret).slice(1, -1)).join("[secret]").split(secret).join("[secret]");
+  }
+  return out;
 }
