@@ -46,7 +46,7 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
       "local.workMs": 20,
       "gates.retries": 0,
     });
-    const up = await stack.up(POLICY_ENV);
+    const up = await stack.apply(POLICY_ENV);
     assert.equal(up.code, 0, up.stdout + up.stderr);
   });
   after(async () => {
@@ -61,7 +61,7 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
   it("a good green release passes every gate and traffic moves; npm run health is all ✓", async () => {
     await stack.setConfig("green.version", "v2.0.0");
     await stack.setConfig("traffic.green", 10);
-    const up = await stack.up(POLICY_ENV);
+    const up = await stack.apply(POLICY_ENV);
     gateTimes["good release passes"] = up.ms;
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.deepEqual(await traffic(), { blue: 90, green: 10 });
@@ -138,13 +138,13 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
     // Green goes bad after its promotion: same release, now answering 50% errors and degraded health.
     await stack.setConfig("green.env.FAULT_ERROR_RATE_PERCENT", 50);
     await stack.setConfig("green.env.FAULT_HEALTH", "degraded");
-    assert.equal((await stack.up(POLICY_ENV)).code, 0);
+    assert.equal((await stack.apply(POLICY_ENV)).code, 0);
     const bad = await health(stack, ["--color", "green"]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout, /✗ api/);
     assert.match(bad.stdout, /✗ error-rate/);
     await stack.setConfig("traffic.green", 0);
-    const up = await stack.up(POLICY_ENV);
+    const up = await stack.apply(POLICY_ENV);
     gateTimes["rollback"] = up.ms;
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.deepEqual(await traffic(), { blue: 100, green: 0 });
@@ -165,7 +165,7 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
       for (const [k, v] of Object.entries(r.env)) await stack.setConfig(`green.env.${k}`, v);
       await stack.setConfig("traffic.green", 10);
       try {
-        const up = await stack.up(POLICY_ENV);
+        const up = await stack.apply(POLICY_ENV);
         gateTimes[r.title] = up.ms;
         assert.notEqual(up.code, 0, "the gate let a bad release through");
         assert.match(up.stdout, /health gate for green v2\.\d\.0 failed/);
@@ -187,7 +187,7 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
     await stack.setConfig("green.env.FAULT_CRASH_AT_START", "true");
     await stack.setConfig("traffic.green", 10);
     try {
-      const up = await stack.up(POLICY_ENV);
+      const up = await stack.apply(POLICY_ENV);
       assert.notEqual(up.code, 0);
       assert.match(up.stdout, /green v2\.5\.0 instance 0 .* keeps exiting at start/);
       assert.deepEqual(await traffic(), { blue: 100, green: 0 });

@@ -57,7 +57,7 @@ describe("local target: blue/green by stack config edits (real engine)", functio
     await stack.setConfig(key, value);
     const load = startLoad(URL, { concurrency: 40, perWorkerRps: 80 });
     await new Promise((r) => setTimeout(r, 1000));
-    const up = await stack.up(POLICY_ENV);
+    const up = await stack.apply(POLICY_ENV);
     await new Promise((r) => setTimeout(r, 500));
     const report = await load.stop();
     loads.push(report);
@@ -67,7 +67,7 @@ describe("local target: blue/green by stack config edits (real engine)", functio
   }
 
   it("first up: blue v1.0.0 serves 100% through nginx", async () => {
-    const up = await stack.up(POLICY_ENV);
+    const up = await stack.apply(POLICY_ENV);
     assert.equal(up.code, 0, up.stdout + up.stderr);
     const out = await stack.outputs();
     assert.equal(out.url, `http://127.0.0.1:${ROUTER_PORT}`);
