@@ -4,7 +4,7 @@
 //   npm run db:restore -- --env <stack> --backup latest|<id> --yes   (restore_db.sh)
 import { inspectDatabase } from "../components/gates/checks/database-check";
 import { backupsDir } from "../components/targets/local/backups-dir";
-import { listBackups, restoreBackup, takeBackup } from "../components/targets/local/pg-backup";
+import { listBackups, restoreBackup, takeBackup } from "../components/backup/pg-dump";
 import * as paths from "../components/targets/local/paths";
 import { serviceKey } from "../components/targets/local/names";
 import { UsageError, parseFlags, runMain } from "./cli-args";

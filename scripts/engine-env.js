@@ -80,9 +80,32 @@ function fileBackendUrl(dir) {
   return `file://${dir}?metadata=skip`;
 }
 
+/** The state root, as components/state-dir.ts computes it (this file runs before the build). */
+function stateRoot() {
+  const explicit = process.env.RUNBOOK_STATE_DIR;
+  if (explicit) return path.resolve(explicit);
+  const xdg = process.env.XDG_STATE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(require("os").homedir(), ".local", "state"), "deployment-runbook");
+}
+
+/**
+ * The folder of the Kubernetes provider that `npm run cluster -- up` built, or undefined. The
+ * provider cannot be downloaded here, so the engine finds it on PATH (an ambient plugin).
+ */
+function kubernetesProviderBin() {
+  try {
+    const dir = fs.readFileSync(path.join(stateRoot(), "cluster", "provider-bin"), "utf8").trim();
+    return dir && fs.existsSync(path.join(dir, "pulumi-resource-kubernetes")) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function pulumiEnv(root, bin, stack) {
   const env = { ...process.env };
-  if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH}`;
+  for (const dir of [kubernetesProviderBin(), bin]) {
+    if (dir && !env.PATH.split(path.delimiter).includes(dir)) env.PATH = `${dir}${path.delimiter}${env.PATH}`;
+  }
   const state = path.join(root, ".state");
   if (!env.PULUMI_BACKEND_URL) {
     fs.mkdirSync(path.join(state, "backend"), { recursive: true });

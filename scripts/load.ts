@@ -32,10 +32,14 @@ export interface RunningLoad {
   stop(): Promise<LoadReport>;
 }
 
-/** Starts `hey` against `url` with `concurrency` workers, each capped at `perWorkerRps`. */
-export function startLoad(url: string, opts: { concurrency?: number; perWorkerRps?: number; maxSeconds?: number } = {}): RunningLoad {
+/**
+ * Starts `hey` against `url` with `concurrency` workers, each capped at `perWorkerRps`; `host` is
+ * the Host header, for a gateway that serves several hosts at one address.
+ */
+export function startLoad(url: string, opts: { concurrency?: number; perWorkerRps?: number; maxSeconds?: number; host?: string } = {}): RunningLoad {
   const args = ["-z", `${opts.maxSeconds ?? 600}s`, "-c", String(opts.concurrency ?? 40), "-t", "10"];
   if (opts.perWorkerRps) args.push("-q", String(opts.perWorkerRps));
+  if (opts.host) args.push("-host", opts.host);
   const child = spawn("hey", [...args, url], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
@@ -50,8 +54,8 @@ export function startLoad(url: string, opts: { concurrency?: number; perWorkerRp
   };
 }
 
-/** GETs `url` `n` times (16 at a time) and counts responses by X-Runbook-Color. */
-export async function measureSplit(url: string, n: number): Promise<{ blue: number; green: number; other: number }> {
+/** GETs `url` `n` times (16 at a time) and counts responses by X-Runbook-Color; `headers` go with each request. */
+export async function measureSplit(url: string, n: number, headers: Record<string, string> = {}): Promise<{ blue: number; green: number; other: number }> {
   // A fresh pool per measurement: idle keep-alive sockets from an earlier one may have been closed
   // by a router reload since, and reusing them would count the client's stale socket as a failure.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -60,7 +64,7 @@ export async function measureSplit(url: string, n: number): Promise<{ blue: numb
   const one = () =>
     new Promise<void>((resolve) => {
       http
-        .get(url, { agent }, (res) => {
+        .get(url, { agent, headers }, (res) => {
           const c = res.headers["x-runbook-color"];
           if (res.statusCode === 200 && (c === "blue" || c === "green")) counts[c]++;
           else counts.other++;

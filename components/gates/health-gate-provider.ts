@@ -20,6 +20,7 @@ async function gate(inputs: any): Promise<any> {
     stack: inputs.stack,
     service: inputs.service,
     routerUrl: inputs.routerUrl,
+    routerHost: inputs.routerHost ?? undefined,
     color: inputs.color,
     version: inputs.version,
     baseline: inputs.baseline ?? undefined,

@@ -24,6 +24,8 @@ export interface HealthGateArgs {
   requestedPercent: number;
   /** Router base URL the checks go through, with X-Runbook-Color. */
   routerUrl: pulumi.Input<string>;
+  /** Host header of the checks' requests, for a gateway serving several hosts. Defaults to the URL's. */
+  routerHost?: string;
   /** The other color's release, the analysis baseline. Defaults to none (absolute SLOs only). */
   baseline?: { color: Color; version: string };
   /** PostgreSQL URL (a secret) and Redis URL for the database and cache checks. Defaults to none. */

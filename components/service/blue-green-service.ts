@@ -112,6 +112,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         currentTraffic: plan.previous,
         requestedPercent: plan.next[color],
         routerUrl: endpoint.baseUrl,
+        ...(endpoint.host ? { routerHost: endpoint.host } : {}),
         baseline: config[other].version ? { color: other, version: config[other].version! } : undefined,
         databaseUrl: endpoint.databaseUrl,
         redisUrl: endpoint.redisUrl,

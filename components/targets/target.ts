@@ -67,6 +67,8 @@ export interface TargetBackupArgs {
 export interface GateEndpoint {
   /** Base URL to send requests to with the X-Runbook-Color header. */
   baseUrl: pulumi.Input<string>;
+  /** Host header of those requests, when baseUrl is an address of a gateway serving several hosts. Defaults to the URL's. */
+  host?: string;
   /** The service's PostgreSQL (a secret: it carries a password), for the database check. */
   databaseUrl?: pulumi.Input<string>;
   /** The service's Redis, for the cache check (a secret when it carries a password). */

@@ -16,6 +16,7 @@ import type * as KubernetesConfigModule from "../../components/targets/kubernete
 import type { KubernetesConfig } from "../../components/targets/kubernetes/config";
 import type { BlueGreenTarget } from "../../components/targets/target";
 import type { Color, ShiftPlan } from "../../components/types";
+import { DYNAMIC_TYPE } from "../../components/roles";
 import { LOAD_TIMEOUT_MS, createRecorder, exampleStack, planFor, startClosureSerializer, valueOf } from "./helpers/mock-recorder";
 
 // ---- mocks that record (test/unit/helpers/mock-recorder.ts) ----------------------------------
@@ -26,6 +27,7 @@ const T = {
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
   route: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
   backup: "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot",
+  secret: "kubernetes:core/v1:Secret",
   gate: "runbook:test:Gate",
 };
 
@@ -45,6 +47,8 @@ const recorder = createRecorder({
 });
 const { rec, mocks, Root, settle, reset, customs, components, one, optionsOf, dependsOnNames } = recorder;
 const { driveTarget, assertBackupAfterPreviews, assertTrafficAfterBackupAndGate, assertPromotionOrder } = recorder;
+
+const DYNAMIC = DYNAMIC_TYPE;
 
 // ---- the code under test, loaded after setMocks -------------------------------------------------
 
@@ -230,7 +234,9 @@ describe("kubernetes target", () => {
       assert.equal(d.spec.replicas, 1);
       assert.deepEqual(d.spec.selector, { matchLabels: { app: "app", color: "green" } });
       assert.deepEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
-      assert.deepEqual(d.spec.template.metadata.labels, { app: "app", color: "green", version: "v1.5.0" });
+      // The stack label is what the cluster's Prometheus selects the series by.
+      assert.deepEqual(d.spec.template.metadata.labels, { app: "app", color: "green", version: "v1.5.0", "deployment-runbook/stack": "staging" });
+      assert.deepEqual(d.metadata.annotations, { "pulumi.com/timeoutSeconds": "600" });
       const [container] = d.spec.template.spec.containers;
       assert.equal(d.spec.template.spec.containers.length, 1);
       assert.equal(container.image, "ghcr.io/acme/app:v1.5.0");
@@ -238,12 +244,33 @@ describe("kubernetes target", () => {
       assert.deepEqual(container.env, [
         { name: "RUNBOOK_VERSION", value: "v1.5.0" },
         { name: "RUNBOOK_COLOR", value: "green" },
+        { name: "PORT", value: "8080" },
+        { name: "HOST", value: "0.0.0.0" },
         { name: "FEATURE_X", value: "on" },
       ]);
+      assert.equal(container.imagePullPolicy, "IfNotPresent");
+      assert.deepEqual(container.lifecycle, { preStop: { sleep: { seconds: 2 } } });
       assert.deepEqual(container.readinessProbe, { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 });
       assert.deepEqual(container.livenessProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
       assert.deepEqual(container.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
       assert.equal(one(T.deployment, "svc-blue-deployment").inputs.spec.template.spec.containers[0].image, "ghcr.io/acme/app:v1.4.0");
+    });
+
+    it("gives the pods DATABASE_URL and REDIS_URL from a Secret of the color, never in the Deployment itself", async () => {
+      await deploy({ green: 0, blueVersion: "v1.4.0" }, { podDatabaseUrl: "postgres://app:pw@10.88.0.1:5432/app", podRedisUrl: "redis://10.88.0.1:6379", imagePullPolicy: "Never" });
+      const secret = one(T.secret, "svc-blue-backing").inputs;
+      assert.equal(secret.metadata.namespace, "shop");
+      // Marked secret (the engine's secret signature wraps the value), so the state holds it encrypted.
+      assert.equal(secret.stringData[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
+      assert.deepEqual(secret.stringData.value, { DATABASE_URL: "postgres://app:pw@10.88.0.1:5432/app", REDIS_URL: "redis://10.88.0.1:6379" });
+      const container = one(T.deployment, "svc-blue-deployment").inputs.spec.template.spec.containers[0];
+      assert.equal(container.imagePullPolicy, "Never");
+      const fromSecret = container.env.filter((e: { valueFrom?: unknown }) => e.valueFrom);
+      assert.deepEqual(fromSecret, [
+        { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "svc-blue-backing-abcd1234", key: "DATABASE_URL" } } },
+        { name: "REDIS_URL", valueFrom: { secretKeyRef: { name: "svc-blue-backing-abcd1234", key: "REDIS_URL" } } },
+      ]);
+      assert.ok(!JSON.stringify(container).includes("pw@"), "no password in the pod spec");
     });
 
     it("takes requests and limits from the stack config", async () => {
@@ -303,6 +330,25 @@ describe("kubernetes target", () => {
       assert.equal(await valueOf(backup.backupId), "shop/svc-backup-green-v1-5-0-abcd1234");
       assert.equal(await valueOf(backup.takenAt), "2025-01-01T10:00:05Z");
       assert.equal(await valueOf(backup.verified), true);
+    });
+
+    it("pg-dump mode: a verified dump from the program's side, retained, of the configured database", async () => {
+      await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { backupMode: "pg-dump", databaseUrl: "postgres://app:pw@127.0.0.1:5432/app" });
+      assert.equal(rec.registered.filter((r) => r.type === T.backup).length, 0, "no VolumeSnapshot in pg-dump mode");
+      const dump = one(DYNAMIC, "svc-backup-pgdump");
+      assert.equal(dump.inputs.runbook, "backup");
+      assert.equal(dump.inputs.trigger, "green v1.5.0");
+      assert.equal(dump.inputs.stack, "staging");
+      assert.match(dump.inputs.directory, /backups\/k8s-staging-app$/);
+      assert.equal(optionsOf("svc-backup-pgdump").retainOnDelete, true);
+    });
+
+    it("pg-dump mode without the database's address is a config error naming both keys", () => {
+      assert.throws(() => stackConfig({ green: 0, blueVersion: "v1.4.0" }, { backupMode: "pg-dump" }), {
+        message:
+          "invalid stack config:\n" +
+          '  - deployment-runbook:kubernetes.databaseUrl: is required when deployment-runbook:kubernetes.backupMode is "pg-dump" (the program dumps the database it reaches there), or set deployment-runbook:kubernetes.backupMode to "volume-snapshot"',
+      });
     });
 
     it("a new trigger is a new backup resource", async () => {
@@ -367,6 +413,16 @@ describe("kubernetes target", () => {
       assert.deepEqual([metrics?.factory, metrics?.options], ["prometheusSource", { url: addresses.prometheusUrl }]);
     });
 
+    it("through the gateway's own address (kubernetes.gatewayUrl) the hostname goes in the Host header, and the stack's url is that address", async () => {
+      const cfg = stackConfig({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { gatewayUrl: "http://127.0.0.1:17080" });
+      const t = target.kubernetesTarget(cfg.kubernetes as KubernetesConfig, { config: cfg, plan: planFor({ blue: 90, green: 10 }, "green") });
+      const e = t.gateEndpoint("app", {});
+      assert.equal(e.baseUrl, "http://127.0.0.1:17080");
+      assert.equal(e.host, "app.staging.example.com");
+      const { router } = await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, { gatewayUrl: "http://127.0.0.1:17080" });
+      assert.equal(await valueOf(router.url), "http://127.0.0.1:17080");
+    });
+
     it("without addresses, the default gate checks are the ones that can run; asking for more names the key", () => {
       assert.deepEqual(stackConfig({ green: 0, blueVersion: "v1.4.0" }).gates.checks, ["api", "external"]);
       assert.throws(() => config.parseStackConfig({ ...stackConfigInput({ green: 0, blueVersion: "v1.4.0" }), gates: { checks: ["api", "latency"] } }), {
@@ -411,7 +467,7 @@ describe("kubernetes target", () => {
         message: 'KubernetesEnvironment blue: image must be a repository without tag or digest, the release version is the tag (got "ghcr.io/acme/app:v1")',
       });
       assert.throws(() => environment.validateKubernetesEnvironmentArgs({ ...base, release: { ...base.release, env: { RUNBOOK_COLOR: "green" } } }), {
-        message: "KubernetesEnvironment blue: release.env must not set RUNBOOK_COLOR (the environment sets it from the release)",
+        message: "KubernetesEnvironment blue: release.env must not set RUNBOOK_COLOR (the environment sets RUNBOOK_VERSION, RUNBOOK_COLOR, PORT, HOST, DATABASE_URL, REDIS_URL)",
       });
       assert.doesNotThrow(() => environment.validateKubernetesEnvironmentArgs({ ...base, image: "registry.local:5000/acme/app" }));
     });

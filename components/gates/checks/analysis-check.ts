@@ -12,7 +12,7 @@ import { CheckResult, GateSubject } from "./types";
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 /** Sends `rps` requests per second to one color for `seconds`; resolves when done. */
-async function syntheticTraffic(url: string, color: Color, rps: number, seconds: number): Promise<void> {
+async function syntheticTraffic(url: string, host: string | undefined, color: Color, rps: number, seconds: number): Promise<void> {
   if (rps <= 0) return;
   const total = Math.round(rps * seconds);
   const started = Date.now();
@@ -23,7 +23,7 @@ async function syntheticTraffic(url: string, color: Color, rps: number, seconds:
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     inflight.push(
       new Promise<void>((resolve) => {
-        const req = http.get(url, { agent, headers: { [COLOR_HEADER]: color }, timeout: 5000 }, (res) => {
+        const req = http.get(url, { agent, headers: { [COLOR_HEADER]: color, ...(host ? { host } : {}) }, timeout: 5000 }, (res) => {
           res.resume();
           res.on("end", resolve);
         });
@@ -57,8 +57,8 @@ export async function analysisChecks(s: GateSubject): Promise<CheckResult[]> {
   const url = `${s.routerUrl}/`;
   const started = Date.now();
   await Promise.all([
-    syntheticTraffic(url, s.color, a.syntheticRps, a.windowSeconds),
-    s.baseline ? syntheticTraffic(url, s.baseline.color, a.syntheticRps, a.windowSeconds) : Promise.resolve(),
+    syntheticTraffic(url, s.routerHost, s.color, a.syntheticRps, a.windowSeconds),
+    s.baseline ? syntheticTraffic(url, s.routerHost, s.baseline.color, a.syntheticRps, a.windowSeconds) : Promise.resolve(),
   ]);
   // Let the source take in the last requests (Prometheus scrapes every second) before reading.
   await new Promise((r) => setTimeout(r, 2500));

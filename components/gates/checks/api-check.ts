@@ -2,13 +2,13 @@
 // expected status and body within the latency budget, from the expected release.
 import axios from "axios";
 import { COLOR_HEADER } from "../../types";
-import { CheckResult, GateSubject, fail, pass } from "./types";
+import { CheckResult, GateSubject, colorHeaders, fail, pass } from "./types";
 
 export async function apiCheck(s: GateSubject): Promise<CheckResult> {
   const c = s.config.api;
   const url = `${s.routerUrl}${c.path}`;
   // Through the router to this color whatever the traffic; any status is an answer to judge.
-  const get = (path: string, timeout: number) => axios.get(`${s.routerUrl}${path}`, { headers: { [COLOR_HEADER]: s.color }, timeout, validateStatus: () => true, proxy: false });
+  const get = (path: string, timeout: number) => axios.get(`${s.routerUrl}${path}`, { headers: colorHeaders(s), timeout, validateStatus: () => true, proxy: false });
   const started = Date.now();
   let res;
   try {

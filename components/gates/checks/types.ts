@@ -1,5 +1,5 @@
 // What every health check gets and gives back.
-import { Color } from "../../types";
+import { COLOR_HEADER, Color } from "../../types";
 import { CheckName, GateConfig } from "../gate-config";
 import type { MetricsSourceSpec } from "../metrics-source";
 
@@ -8,6 +8,8 @@ export interface GateSubject {
   service: string;
   /** The router's base URL; the color is picked with X-Runbook-Color. */
   routerUrl: string;
+  /** The Host header to send, when the router serves several hosts at that address. */
+  routerHost?: string;
   /** The color under test and the release it must answer with. */
   color: Color;
   version: string;
@@ -18,6 +20,11 @@ export interface GateSubject {
   /** Where the analysis reads metrics; without one the analysis is inconclusive. */
   metrics?: MetricsSourceSpec;
   config: GateConfig;
+}
+
+/** The headers that reach the subject's color through its router. */
+export function colorHeaders(s: Pick<GateSubject, "color" | "routerHost">): Record<string, string> {
+  return { [COLOR_HEADER]: s.color, ...(s.routerHost ? { host: s.routerHost } : {}) };
 }
 
 export type CheckStatus = "pass" | "fail" | "inconclusive";

@@ -1,7 +1,13 @@
-// The backup taken before traffic moves on the kubernetes target: a CSI VolumeSnapshot of the
-// database's PersistentVolumeClaim.
+// The backup taken before traffic moves on the kubernetes target, in one of two modes:
+// - volume-snapshot: a CSI VolumeSnapshot of the database's PersistentVolumeClaim (clusters with a
+//   CSI driver that can snapshot);
+// - pg-dump: a pg_dump of the database taken from the program's side, verified by a restore, for a
+//   database outside the cluster (managed PostgreSQL) or a cluster without snapshot support.
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PgDumpBackup, PgDumpBackupArgs } from "../../backup/pg-dump-backup";
+import { stateDir } from "../../state-dir";
 import { ROLE_LABEL, ROLES } from "../../roles";
 import { PKG } from "../../types";
 import { triggerSlug } from "../../backup/backup-name";
@@ -84,4 +90,27 @@ interface VolumeSnapshotStatus {
   creationTime?: string;
   readyToUse?: boolean;
   boundVolumeSnapshotContentName?: string;
+}
+
+/** Where the pg-dump mode keeps one stack's dumps on the machine that runs the program. */
+export function kubernetesBackupsDir(stack: string, service: string): string {
+  const slug = (v: string) => v.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+  return path.join(stateDir(), "backups", `k8s-${slug(stack)}-${slug(service)}`);
+}
+
+export class KubernetesDumpBackup extends pulumi.ComponentResource {
+  readonly backupId: pulumi.Output<string>;
+  readonly takenAt: pulumi.Output<string>;
+  readonly verified: pulumi.Output<boolean>;
+  readonly dump: PgDumpBackup;
+
+  constructor(name: string, args: PgDumpBackupArgs & { trigger: string }, opts: pulumi.ComponentResourceOptions = {}) {
+    super(`${PKG}:kubernetes:KubernetesDumpBackup`, name, {}, opts);
+    triggerSlug("KubernetesDumpBackup", args.trigger);
+    this.dump = new PgDumpBackup(`${name}-pgdump`, args, { parent: this });
+    this.backupId = this.dump.backupId;
+    this.takenAt = this.dump.takenAt;
+    this.verified = this.dump.verified;
+    this.registerOutputs({ backupId: this.backupId, takenAt: this.takenAt, verified: this.verified });
+  }
 }

@@ -10,13 +10,24 @@ export const kubernetesConfigSchema = z
   .object({
     namespace: z.string().regex(NAME, { message: "must be a DNS label" }).default("default"),
     image: z.string().min(1, { message: "must name a container image" }).optional(),
+    /** How the kubelet gets the image: "Never" for images imported into the node (no registry). */
+    imagePullPolicy: z.enum(["IfNotPresent", "Always", "Never"]).default("IfNotPresent"),
     mode: z.enum(["gateway-api", "service-selector"]).default("gateway-api"),
     gatewayName: z.string().default("runbook-gateway"),
     gatewayNamespace: z.string().optional(),
     hostname: z.string().optional(),
+    /**
+     * Where the program and the gates reach the gateway (its load balancer or a port on this
+     * machine), sent `Host: <hostname>`. Defaults to <gatewayScheme>://<hostname>.
+     */
+    gatewayUrl: url("http://127.0.0.1:17080"),
+    /** "pg-dump": a verified dump taken from the program's side (needs databaseUrl); "volume-snapshot": a CSI VolumeSnapshot of databaseClaim. */
+    backupMode: z.enum(["volume-snapshot", "pg-dump"]).default("volume-snapshot"),
     snapshotClass: z.string().default("csi-snapclass"),
     databaseClaim: z.string().default("postgres-data"),
     containerPort: port().default(8080),
+    /** How long `up` waits for a color's pods to be ready before it fails (a crash-looping release). */
+    readyTimeoutSeconds: integer(10, 3600, "from 10 to 3600 (seconds)").default(600),
     gatewayScheme: z.enum(["http", "https"]).default("http"),
     cpuRequestMillicores: integer(10, 64000, "from 10 to 64000 (millicores)").default(100),
     cpuLimitMillicores: integer(10, 64000, "from 10 to 64000 (millicores)").default(500),
@@ -26,6 +37,9 @@ export const kubernetesConfigSchema = z
     databaseUrl: url("postgres://user:password@host:5432/db"),
     /** The service's Redis as the gate reaches it. Enables the cache check. */
     redisUrl: url("redis://host:6379"),
+    /** The service's PostgreSQL and Redis as the pods reach them, given to them as DATABASE_URL and REDIS_URL (in a Secret). */
+    podDatabaseUrl: url("postgres://user:password@host:5432/db"),
+    podRedisUrl: url("redis://host:6379"),
     /** The Prometheus that scrapes the pods. Enables the error-rate and latency checks. */
     prometheusUrl: url("http://prometheus:9090"),
   })
@@ -37,8 +51,11 @@ export type KubernetesConfig = z.infer<typeof kubernetesConfigSchema>;
 const key = (f: string) => configKey(`kubernetes.${f}`);
 
 /** What the kubernetes target needs beyond the schema; each problem names its key. */
-export function kubernetesConfigProblems(k: KubernetesConfig, traffic: Traffic): string[] {
+export function kubernetesConfigProblems(k: KubernetesConfig, traffic: Traffic, backupEnabled = true): string[] {
   const problems: string[] = [];
+  if (k.backupMode === "pg-dump" && backupEnabled && !k.databaseUrl) {
+    problems.push(`${key("databaseUrl")}: is required when ${key("backupMode")} is "pg-dump" (the program dumps the database it reaches there), or set ${key("backupMode")} to "volume-snapshot"`);
+  }
   if (!k.image) problems.push(`${key("image")}: is required on the kubernetes target (the image repository; each color's version is the tag)`);
   if (k.mode === "gateway-api" && !k.hostname) {
     problems.push(`${key("hostname")}: is required when ${key("mode")} is "gateway-api" (the hostname the gateway serves the service at)`);

@@ -6,6 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLES } from "../../roles";
 import { Color, COLOR_HEADER, PKG, Release, replicasProblem } from "../../types";
 
+/** Pod label naming the stack, which the cluster's Prometheus puts on every series it scrapes. */
+export const STACK_LABEL = "deployment-runbook/stack";
+
 /** Port every per-color Service (and the active Service) listens on. */
 export const SERVICE_PORT = 80;
 
@@ -31,7 +34,19 @@ export interface KubernetesGatewayRef {
   hostname: string;
 }
 
+/** The service's backing stores as the pods reach them. */
+export interface KubernetesBacking {
+  /** PostgreSQL URL given to the pods as DATABASE_URL (a secret). Defaults to none. */
+  databaseUrl?: pulumi.Input<string>;
+  /** Redis URL given to the pods as REDIS_URL. Defaults to none. */
+  redisUrl?: pulumi.Input<string>;
+}
+
+export type ImagePullPolicy = "IfNotPresent" | "Always" | "Never";
+
 export interface KubernetesEnvironmentArgs {
+  /** The stack, a pod label (`deployment-runbook/stack`) the metrics are selected by. Defaults to none. */
+  stack?: string;
   /** Service name (`service.name`): the `app` label and the prefix of the Kubernetes names. */
   service: string;
   /** The color this environment runs. */
@@ -44,6 +59,12 @@ export interface KubernetesEnvironmentArgs {
   namespace?: string;
   /** Port the container listens on. Defaults to 8080. */
   containerPort?: number;
+  /** How long `up` waits for the pods to be ready before it fails. Defaults to 600 (the provider's own default). */
+  readyTimeoutSeconds?: number;
+  /** Defaults to "IfNotPresent"; "Never" for images imported into the node. */
+  imagePullPolicy?: ImagePullPolicy;
+  /** DATABASE_URL and REDIS_URL of the pods, kept in a Secret of the color. Defaults to none. */
+  backing?: KubernetesBacking;
   /** Requests and limits of each pod. Defaults to 100m/500m CPU and 128/256 MiB memory. */
   resources?: KubernetesResources;
   /**
@@ -54,6 +75,9 @@ export interface KubernetesEnvironmentArgs {
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
+/** What the environment sets in every pod itself; a release may not override them. */
+const RESERVED_ENV = ["RUNBOOK_VERSION", "RUNBOOK_COLOR", "PORT", "HOST", "DATABASE_URL", "REDIS_URL"];
 
 /** Throws a message naming each bad field. Pure: tested without mocks. */
 export function validateKubernetesEnvironmentArgs(a: KubernetesEnvironmentArgs): void {
@@ -74,9 +98,12 @@ export function validateKubernetesEnvironmentArgs(a: KubernetesEnvironmentArgs):
     throw new Error(`${where}: resources.memoryRequestMiB (${r.memoryRequestMiB}) must not exceed resources.memoryLimitMiB (${r.memoryLimitMiB})`);
   }
   for (const k of Object.keys(a.release.env)) {
-    if (k === "RUNBOOK_VERSION" || k === "RUNBOOK_COLOR") {
-      throw new Error(`${where}: release.env must not set ${k} (the environment sets it from the release)`);
+    if (RESERVED_ENV.includes(k)) {
+      throw new Error(`${where}: release.env must not set ${k} (the environment sets ${RESERVED_ENV.join(", ")})`);
     }
+  }
+  if (a.stack !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/.test(a.stack)) {
+    throw new Error(`${where}: stack "${a.stack}" must be a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)`);
   }
 }
 
@@ -117,6 +144,8 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
   readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+  /** DATABASE_URL and REDIS_URL of the pods; undefined when neither is configured. */
+  readonly backingSecret?: k8s.core.v1.Secret;
   /** The color's header route; undefined without Gateway API. */
   readonly headerRoute?: k8s.apiextensions.CustomResource;
 
@@ -129,11 +158,30 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
     const r = resolveResources(args.resources);
     const selector = { app: service, color };
     const labels = { ...selector, version: release.version };
+    const podLabels = args.stack === undefined ? labels : { ...labels, [STACK_LABEL]: args.stack };
+
+    // The backing stores' URLs carry passwords: a Secret of the color, read into the pod's env.
+    const backing = Object.entries({ DATABASE_URL: args.backing?.databaseUrl, REDIS_URL: args.backing?.redisUrl }).filter(
+      (e): e is [string, pulumi.Input<string>] => e[1] !== undefined,
+    );
+    if (backing.length) {
+      this.backingSecret = new k8s.core.v1.Secret(
+        `${name}-backing`,
+        { metadata: { namespace, labels: selector }, stringData: Object.fromEntries(backing.map(([k, v]) => [k, pulumi.secret(v)])) },
+        { parent: this },
+      );
+    }
+    const secretName = this.backingSecret?.metadata.name;
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { namespace, labels: { ...labels, [ROLE_LABEL]: ROLES.environment } },
+        metadata: {
+          namespace,
+          labels: { ...labels, [ROLE_LABEL]: ROLES.environment },
+          // The provider waits for the rollout to be ready; a release that never gets there fails the up.
+          ...(args.readyTimeoutSeconds ? { annotations: { "pulumi.com/timeoutSeconds": String(args.readyTimeoutSeconds) } } : {}),
+        },
         spec: {
           replicas: release.replicas,
           // The selector is immutable: app and color only, never the version.
@@ -141,16 +189,24 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
           // A new release in a color never lowers its ready capacity: one extra pod at a time.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels },
+            metadata: { labels: podLabels },
             spec: {
+              // Endpoints leave the gateway about half a second after a pod starts terminating:
+              // the preStop sleep keeps the pod serving until then, so a rolling update drops nothing.
+              terminationGracePeriodSeconds: 30,
               containers: [
                 {
                   name: service,
                   image: `${args.image}:${release.version}`,
+                  imagePullPolicy: args.imagePullPolicy ?? "IfNotPresent",
                   ports: [{ name: "http", containerPort }],
+                  lifecycle: { preStop: { sleep: { seconds: 2 } } },
                   env: [
                     { name: "RUNBOOK_VERSION", value: release.version },
                     { name: "RUNBOOK_COLOR", value: color },
+                    { name: "PORT", value: String(containerPort) },
+                    { name: "HOST", value: "0.0.0.0" },
+                    ...backing.map(([k]) => ({ name: k, valueFrom: { secretKeyRef: { name: secretName!, key: k } } })),
                     ...Object.entries(release.env).map(([k, v]) => ({ name: k, value: v })),
                   ],
                   resources: {

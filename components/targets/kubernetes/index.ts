@@ -21,7 +21,7 @@ export function kubernetesGateChecks(k: KubernetesConfig): GateCheckSupport {
 export const kubernetesTargetDefinition: TargetDefinition<KubernetesConfig> = {
   name: "kubernetes",
   configSchema: kubernetesConfigSchema,
-  validate: (section, config) => kubernetesConfigProblems(section, configuredTraffic(config)),
+  validate: (section, config) => kubernetesConfigProblems(section, configuredTraffic(config), config.backup.enabled),
   gateChecks: kubernetesGateChecks,
   resources: kubernetesResources,
   create: async (section, ctx) => (await import("./target")).kubernetesTarget(section, ctx),

@@ -30,6 +30,8 @@ export interface KubernetesRouterArgs {
   gateway?: KubernetesGatewayRef;
   /** Scheme of the gateway's URL. Defaults to "http". */
   scheme?: "http" | "https";
+  /** The gateway's address as clients reach it. Defaults to <scheme>://<gateway.hostname>. */
+  url?: string;
   /** Port of the per-color Services. Defaults to 80. */
   servicePort?: number;
 }
@@ -97,7 +99,7 @@ export class KubernetesRouter extends pulumi.ComponentResource {
         },
         waitFor,
       );
-      this.url = pulumi.output(`${args.scheme ?? "http"}://${gateway.hostname}`);
+      this.url = pulumi.output(args.url ?? `${args.scheme ?? "http"}://${gateway.hostname}`);
     } else {
       const active = serviceSelectorColor(args.traffic);
       this.activeService = new k8s.core.v1.Service(

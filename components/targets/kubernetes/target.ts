@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { prometheusMetrics } from "../../gates/prometheus-spec";
 import { Color, COLORS } from "../../types";
 import type { BlueGreenTarget, GateEndpoint, TargetContext } from "../target";
-import { KubernetesBackup } from "./backup";
+import { KubernetesBackup, KubernetesDumpBackup, kubernetesBackupsDir } from "./backup";
 import type { KubernetesConfig } from "./config";
 import { colorServiceName, KubernetesEnvironment, KubernetesGatewayRef } from "./environment";
 import { KubernetesRouter } from "./router";
@@ -17,18 +17,23 @@ function gatewayOf(k: KubernetesConfig): KubernetesGatewayRef | undefined {
 
 export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueGreenTarget {
   const { plan } = ctx;
+  const stack = pulumi.getStack();
   const gateway = gatewayOf(k);
   return {
     environment(name, args, opts) {
       return new KubernetesEnvironment(
         name,
         {
+          stack,
           service: args.service,
           color: args.color,
           release: args.release,
           image: k.image!,
+          imagePullPolicy: k.imagePullPolicy,
+          readyTimeoutSeconds: k.readyTimeoutSeconds,
           namespace: k.namespace,
           containerPort: k.containerPort,
+          backing: { databaseUrl: k.podDatabaseUrl, redisUrl: k.podRedisUrl },
           resources: {
             cpuRequestMillicores: k.cpuRequestMillicores,
             cpuLimitMillicores: k.cpuLimitMillicores,
@@ -53,11 +58,18 @@ export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueG
       }
       return new KubernetesRouter(
         name,
-        { service: args.service, traffic: args.traffic, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme },
+        { service: args.service, traffic: args.traffic, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme, url: k.gatewayUrl },
         pulumi.mergeOptions(opts, { dependsOn: args.after }),
       );
     },
     backup(name, args, opts) {
+      if (k.backupMode === "pg-dump") {
+        return new KubernetesDumpBackup(
+          name,
+          { stack, service: args.service, trigger: args.trigger, databaseUrl: k.databaseUrl!, directory: kubernetesBackupsDir(stack, args.service) },
+          opts,
+        );
+      }
       return new KubernetesBackup(
         name,
         { service: args.service, trigger: args.trigger, claimName: k.databaseClaim, snapshotClass: k.snapshotClass, namespace: k.namespace },
@@ -71,7 +83,9 @@ export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueG
         metrics: k.prometheusUrl ? prometheusMetrics(k.prometheusUrl) : undefined,
       };
       if (gateway) {
-        // The environments' header routes send X-Runbook-Color to that color at this hostname.
+        // The environments' header routes send X-Runbook-Color to that color at this hostname;
+        // through an address of the gateway's own, the hostname goes in the Host header.
+        if (k.gatewayUrl) return { ...endpoint, baseUrl: k.gatewayUrl, host: gateway.hostname };
         return { ...endpoint, baseUrl: `${k.gatewayScheme}://${gateway.hostname}` };
       }
       // service-selector mode has no header routing: the gate talks to the color gaining traffic

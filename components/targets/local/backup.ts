@@ -1,9 +1,7 @@
 // The local target's backup: taken in the same `up`, before any traffic moves toward the
 // newer release, and verified by a restore.
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../../dynamic/lazy-provider";
-import { ROLE_PROPERTY, ROLES } from "../../roles";
+import { PgDumpBackup } from "../../backup/pg-dump-backup";
 import { OLD_PKG, PKG } from "../../types";
 
 export interface LocalBackupArgs {
@@ -18,19 +16,6 @@ export interface LocalBackupArgs {
   directory: string;
 }
 
-class PgBackup extends pulumi.dynamic.Resource {
-  declare readonly backupId: pulumi.Output<string>;
-  declare readonly takenAt: pulumi.Output<string>;
-  declare readonly verified: pulumi.Output<boolean>;
-  declare readonly sizeBytes: pulumi.Output<number>;
-  declare readonly sha256: pulumi.Output<string>;
-  declare readonly durationMs: pulumi.Output<number>;
-  constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    const outs = { backupId: undefined, takenAt: undefined, verified: undefined, sizeBytes: undefined, sha256: undefined, durationMs: undefined, file: undefined, tables: undefined };
-    super(lazyProvider(path.join(__dirname, "backup-provider.js"), "localBackupProvider"), name, { [ROLE_PROPERTY]: ROLES.backup, ...props, ...outs }, opts);
-  }
-}
-
 export class LocalBackup extends pulumi.ComponentResource {
   readonly backupId: pulumi.Output<string>;
   readonly takenAt: pulumi.Output<string>;
@@ -42,11 +27,10 @@ export class LocalBackup extends pulumi.ComponentResource {
     // Stacks made before "backup" was the word know this as `<service>-snapshot`, a LocalSnapshot.
     const before = { type: `${OLD_PKG}:backup:LocalSnapshot`, name: name.replace(/-backup$/, "-snapshot") };
     super(`${PKG}:local:LocalBackup`, name, {}, pulumi.mergeOptions(opts, { aliases: [before] }));
-    const dump = new PgBackup(
+    const dump = new PgDumpBackup(
       `${name}-pgdump`,
-      { stack: args.stack, service: args.service, trigger: args.trigger, databaseUrl: pulumi.secret(args.databaseUrl), directory: args.directory },
-      // Backups are data: replacing the resource must never delete the dump.
-      { parent: this, retainOnDelete: true, additionalSecretOutputs: ["databaseUrl"] },
+      { stack: args.stack, service: args.service, trigger: args.trigger, databaseUrl: args.databaseUrl, directory: args.directory },
+      { parent: this },
     );
     this.backupId = dump.backupId;
     this.takenAt = dump.takenAt;

@@ -1,6 +1,6 @@
-// PostgreSQL backups on the local target: pg_dump in custom format, verified by restoring into a
-// scratch database and comparing every table's row count. Shared by the backup resource and the
-// db:backup / db:restore commands. Passwords go to the tools through PGPASSWORD, never argv.
+// PostgreSQL backups: pg_dump in custom format, verified by restoring into a scratch database and
+// comparing every table's row count. Taken from the program's side (the local target, and the
+// kubernetes target in pg-dump mode) and by the db:backup / db:restore commands. Passwords go to the tools through PGPASSWORD, never argv.
 import { execFile } from "child_process";
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";

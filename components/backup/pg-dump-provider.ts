@@ -2,10 +2,10 @@
 // release being promoted) replaces the resource, which takes a new backup; the old backup's
 // files stay on disk (the resource is retainOnDelete).
 import * as pulumi from "@pulumi/pulumi";
-import { takeBackup } from "./pg-backup";
+import { takeBackup } from "./pg-dump";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-export const localBackupProvider: pulumi.dynamic.ResourceProvider = {
+export const pgDumpBackupProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds, news) {
     const replaces = ["trigger", "directory", "stack", "service"].filter((k) => olds[k] !== news[k]);
     // A backup recorded before "backup" was the word has `snapshotId`: renaming it is an update.

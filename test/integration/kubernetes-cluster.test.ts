@@ -1,0 +1,213 @@
+// The kubernetes target on a real cluster that the project brings up itself (cluster/cluster.sh):
+// the real engine and the Pulumi Kubernetes provider built here, a real API server and kubelet
+// running the sample service's pods, Traefik splitting real traffic by the Gateway API HTTPRoute,
+// gates reaching each color through the Gateway with X-Runbook-Color, pg_dump backups, and the
+// policy pack judging the real objects. One stack walks the runbook's flow; each step asserts what
+// the clients saw.
+import { strict as assert } from "assert";
+import { measureSplit, startLoad, LoadReport } from "../../scripts/load";
+import { cluster, GATEWAY_URL, kubectl, kubernetesStackConfig, publishReleases } from "./cluster";
+import { SHORT_ANALYSIS, ThrowawayStack } from "./harness";
+import { POLICY_ENV } from "./policy-clock";
+
+type Split = { blue: number; green: number; other: number };
+
+describe("kubernetes target on the project's own cluster (real engine, provider, API server, kubelet, Gateway)", function () {
+  this.timeout(600_000);
+  let stack: ThrowawayStack;
+  let host: string;
+  let namespace: string;
+  const url = `${GATEWAY_URL}/`;
+  const split = (n: number): Promise<Split> => measureSplit(url, n, { host });
+  const loads: { label: string; report: LoadReport; ms: number }[] = [];
+
+  before(async function () {
+    // A cold machine builds the cluster's binaries first (npm test builds them before any test).
+    this.timeout(60 * 60_000);
+    await cluster("up");
+    await publishReleases("v1.0.0", "v1.1.0", "v2.0.0", "v2.1.0");
+    stack = await ThrowawayStack.create("kube", {}, {});
+    // A namespace and hostname of the stack's own, as a team would have on a shared cluster.
+    namespace = stack.name;
+    host = `${stack.name}.runbook.test`;
+    await kubectl("create", "namespace", namespace);
+    const config = {
+      ...kubernetesStackConfig(namespace, host),
+      "blue.version": "v1.0.0",
+      "blue.replicas": 2,
+      "green.replicas": 2,
+      "kubernetes.readyTimeoutSeconds": 60,
+      ...SHORT_ANALYSIS,
+    };
+    for (const [k, v] of Object.entries(config)) await stack.setConfig(k, v, { secret: /Url$/.test(k) && k.includes("atabase") });
+  });
+
+  after(async function () {
+    this.timeout(300_000);
+    if (stack) await stack.cleanup();
+    if (namespace) await kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=120s").catch(() => undefined);
+  });
+
+  /** Edits config, runs `up` under load through the Gateway, and returns the up's result and the load report. */
+  async function shift(edits: Record<string, string | number>, label: string) {
+    for (const [k, v] of Object.entries(edits)) await stack.setConfig(k, v);
+    const load = startLoad(url, { concurrency: 20, perWorkerRps: 15, host });
+    await new Promise((r) => setTimeout(r, 1000));
+    const up = await stack.apply(POLICY_ENV);
+    // The last weight change reaches Traefik about half a second after the API server has it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const report = await load.stop();
+    loads.push({ label, report, ms: up.ms });
+    assert.equal(up.code, 0, `${label} failed:\n${up.stdout}\n${up.stderr}`);
+    return { up, report };
+  }
+
+  async function assertSplitNear(pct: number): Promise<void> {
+    const s = await split(2000);
+    assert.equal(s.other, 0, `requests without a color: ${JSON.stringify(s)}`);
+    const greenPct = (s.green / 2000) * 100;
+    assert.ok(Math.abs(greenPct - pct) <= 3, `green got ${greenPct.toFixed(1)}% of 2000 requests through the Gateway, configured ${pct}%`);
+  }
+
+  const gates = async () => (await stack.outputs()).gates as Record<string, string>;
+
+  it("first up: blue v1.0.0 runs in real pods and serves 100% through the Gateway", async () => {
+    const up = await stack.apply(POLICY_ENV);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const out = await stack.outputs();
+    assert.equal(out.url, GATEWAY_URL);
+    assert.deepEqual(out.traffic, { blue: 100, green: 0 });
+    assert.deepEqual(await split(500), { blue: 500, green: 0, other: 0 });
+    const pods = JSON.parse(await kubectl("get", "pods", "-n", namespace, "-l", "color=blue", "-o", "json")) as { items: { status: { podIP: string; phase: string } }[] };
+    assert.equal(pods.items.length, 2);
+    for (const p of pods.items) {
+      assert.equal(p.status.phase, "Running");
+      assert.match(p.status.podIP, /^10\.88\.0\.\d+$/, "pods live on the cluster's bridge");
+    }
+  });
+
+  it("green v1.1.0 starts idle; X-Runbook-Color reaches each color through the Gateway", async () => {
+    const { report } = await shift({ "green.version": "v1.1.0" }, "deploy green (0%)");
+    assert.equal(report.failed, 0, report.raw);
+    assert.deepEqual(await split(1000), { blue: 1000, green: 0, other: 0 });
+    for (const [color, version] of [["green", "v1.1.0"], ["blue", "v1.0.0"]]) {
+      const byHeader = await measureSplit(url, 50, { host, "X-Runbook-Color": color });
+      assert.equal(byHeader[color as "blue" | "green"], 50, `${color} by header: ${JSON.stringify(byHeader)}`);
+      const res = await fetch(url, { headers: { host, "X-Runbook-Color": color } });
+      assert.equal(res.headers.get("x-runbook-version"), version);
+    }
+  });
+
+  it("traffic.green 10: the gate passed every check against the real pods; split within 3 points over 2000; no failed request", async () => {
+    const { report } = await shift({ "traffic.green": 10 }, "shift to 10%");
+    assert.equal(report.failed, 0, `failed requests during the shift:\n${report.raw}`);
+    await assertSplitNear(10);
+    const green = (await gates()).green;
+    for (const check of ["api", "database", "cache", "external", "error-rate", "latency"]) {
+      assert.match(green, new RegExp(`${check}.*pass|pass.*${check}`, "i"), `green gate: ${check} did not pass:\n${green}`);
+    }
+    // pg-dump mode: the promotion took a verified dump before traffic moved.
+    const backup = (await stack.outputs()).backup as { verified: boolean; backupId: string };
+    assert.equal(backup.verified, true, JSON.stringify(backup));
+  });
+
+  it("traffic.green 50: within 3 points, no failed request", async () => {
+    const { report } = await shift({ "traffic.green": 50 }, "shift to 50%");
+    assert.equal(report.failed, 0, report.raw);
+    await assertSplitNear(50);
+  });
+
+  it("back to 0 is a rollback: never gated, exact, no failed request", async () => {
+    const { report } = await shift({ "traffic.green": 0 }, "rollback to 0%");
+    assert.equal(report.failed, 0, report.raw);
+    assert.equal(((await stack.outputs()).change as { kind: string }).kind, "rollback");
+    assert.match((await gates()).blue, /never gated/);
+    assert.deepEqual(await split(2000), { blue: 2000, green: 0, other: 0 });
+  });
+
+  it("10, 50, 100 again: exact at 100, blue keeps running as the rollback target; six weight changes lost no request", async () => {
+    // After the rollback green's weight is 0 again, so its first step is at most 10 (traffic-step).
+    for (const pct of [10, 50, 100]) {
+      const { report } = await shift({ "traffic.green": pct }, `shift to ${pct}%`);
+      assert.equal(report.failed, 0, report.raw);
+    }
+    assert.deepEqual(await split(2000), { blue: 0, green: 2000, other: 0 });
+    const out = await stack.outputs();
+    assert.deepEqual(out.traffic, { blue: 0, green: 100 });
+    assert.equal((out.stable as { color: string }).color, "green");
+    const blue = JSON.parse(await kubectl("get", "deployments", "-n", namespace, "-l", "color=blue", "-o", "json")) as { items: { status: { readyReplicas?: number } }[] };
+    assert.equal(blue.items[0]?.status.readyReplicas, 2, "blue still runs as the rollback target");
+    const shifts = loads.filter((l) => l.label.startsWith("shift") || l.label.startsWith("rollback"));
+    assert.equal(shifts.length, 6);
+    assert.equal(shifts.reduce((n, l) => n + l.report.failed, 0), 0);
+  });
+
+  it("a rolling update of the serving color under load loses no request", async () => {
+    const before = JSON.parse(await kubectl("get", "pods", "-n", namespace, "-l", "color=green", "-o", "json")) as { items: { metadata: { name: string } }[] };
+    const { report } = await shift({ "green.env.SERVICE_WORK_MS": 6 }, "rolling update of green");
+    assert.equal(report.failed, 0, `failed requests during the rolling update:\n${report.raw}`);
+    assert.ok(report.requests > 200, `too little load to judge: ${report.requests} requests`);
+    const after = JSON.parse(await kubectl("get", "pods", "-n", namespace, "-l", "color=green", "-o", "json")) as { items: { metadata: { name: string } }[] };
+    const old = new Set(before.items.map((p) => p.metadata.name));
+    assert.ok(after.items.length >= 2 && after.items.every((p) => !old.has(p.metadata.name)), "every green pod was replaced");
+    assert.deepEqual(await split(500), { blue: 0, green: 500, other: 0 });
+  });
+
+  it("a bad release (5% errors) is stopped by the gate; traffic is unchanged", async () => {
+    await stack.setConfig("blue.version", "v2.0.0");
+    await stack.setConfig("blue.env.FAULT_ERROR_RATE_PERCENT", 5);
+    await stack.setConfig("traffic.green", 90);
+    const up = await stack.apply(POLICY_ENV);
+    assert.notEqual(up.code, 0, "the update must fail");
+    assert.match(up.stdout + up.stderr, /error-rate/);
+    assert.deepEqual((await stack.outputs()).traffic, { blue: 0, green: 100 });
+    assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
+  });
+
+  it("a release that crashes at start fails the up at the readiness wait; traffic is unchanged", async () => {
+    await stack.removeConfig("blue.env.FAULT_ERROR_RATE_PERCENT");
+    await stack.setConfig("blue.version", "v2.1.0");
+    await stack.setConfig("blue.env.FAULT_CRASH_AT_START", true);
+    const up = await stack.apply(POLICY_ENV);
+    assert.notEqual(up.code, 0, "the update must fail");
+    assert.match(up.stdout + up.stderr, /Deployment|ready|Ready/);
+    assert.deepEqual((await stack.outputs()).traffic, { blue: 0, green: 100 });
+    assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
+    // Back to the release blue ran, at no traffic.
+    await stack.removeConfig("blue.env.FAULT_CRASH_AT_START");
+    await stack.setConfig("blue.version", "v1.0.0");
+    await stack.setConfig("traffic.green", 100);
+    const back = await stack.apply(POLICY_ENV);
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+  });
+
+  it("a value only the API server can judge is reported with its message, naming the resource; nothing changes", async () => {
+    const routeBefore = await kubectl("get", "httproutes", "-n", namespace, "-o", "json");
+    await stack.setConfig("kubernetes.hostname", "Not_A_Hostname.runbook.test");
+    const up = await stack.up(POLICY_ENV);
+    await stack.setConfig("kubernetes.hostname", host);
+    assert.notEqual(up.code, 0);
+    const out = up.stdout + up.stderr;
+    assert.match(out, /HTTPRoute/);
+    assert.match(out, /spec\.hostnames/);
+    const normalize = (s: string) => JSON.stringify((JSON.parse(s) as { items: { metadata: { name: string }; spec: unknown }[] }).items.map((i) => [i.metadata.name, i.spec]));
+    assert.equal(normalize(await kubectl("get", "httproutes", "-n", namespace, "-o", "json")), normalize(routeBefore));
+    assert.deepEqual(await split(500), { blue: 0, green: 500, other: 0 });
+  });
+
+  it("cluster down and up again: the same stack is back, serving, with nothing to change", async function () {
+    this.timeout(900_000);
+    await cluster("down");
+    await cluster("up");
+    // `up` waits for the pods to be ready again; the Gateway learns their new addresses just after.
+    const deadline = Date.now() + 60_000;
+    let s = await split(200);
+    while (s.green < 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      s = await split(200);
+    }
+    assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
+    const preview = await stack.run(["preview", "--expect-no-changes", "--non-interactive"], POLICY_ENV);
+    assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+  });
+});
