@@ -16,7 +16,7 @@ function pinnedEngineVersion(root) {
 
 /** A passphrase for throwaway stacks only (local, demo and test stacks); others must bring one. */
 const THROWAWAY_PASSPHRASE = "deployment-runbook-throwaway-stack";
-const THROWAWAY_STACK = /^(local|demo|test-[\w-]+|bench-[\w-]+)$/;
+const THROWAWAY_STACK = /^(local|kube|demo|test-[\w-]+|bench-[\w-]+)$/;
 
 function ensureInstalled(root) {
   if (fs.existsSync(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json"))) return;
