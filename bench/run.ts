@@ -11,8 +11,8 @@
 //              release over repeated gate runs
 //   scale      `pulumi preview` of 1 and of 25 blue/green services, and the peak resident memory
 //              of the engine and the program during the 25-service preview
+//   kubernetes the same flow on the project's own cluster (bench/kubernetes.ts)
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { CHECK_NAMES, GateConfig, gateConfigSchema } from "../components/gates/gate-config";
 import { prometheusMetrics } from "../components/gates/prometheus-spec";
@@ -22,11 +22,14 @@ import { Supervisor } from "../components/targets/local/supervisor";
 import { routerProgram } from "../components/targets/local/names";
 import { parseFlags, runMain } from "../scripts/cli-args";
 import { startLoad } from "../scripts/load";
+import { kubernetesSection } from "./kubernetes";
 import { describeMachine, machine } from "./machine";
+import { startProbe } from "./probe";
+import { median, range, secs, sleep } from "./stats";
 import { MemoryReport, engineProcessKind, sampleMemory } from "./proc";
 import { ROOT, RunResult, ThrowawayStack } from "../test/integration/harness";
 
-const SECTIONS = ["rollback", "shift", "gate", "scale"] as const;
+const SECTIONS = ["rollback", "shift", "gate", "scale", "kubernetes"] as const;
 type Section = (typeof SECTIONS)[number];
 
 // Ports of the benchmark (the integration tests use others): the stack's router and instances.
@@ -41,7 +44,7 @@ const SCALE_SERVICES = [1, 25];
 // The benchmark runs any day: the demo's policy config opens the deployment window every day.
 const POLICY_ENV = { RUNBOOK_POLICY_CONFIG: path.join(ROOT, "policies", "config", "demo.json") };
 
-const USAGE = "npm run bench -- [--runs N] [--gate-runs N] [--gate-repeats N] [--only rollback,shift,gate,scale]";
+const USAGE = "npm run bench -- [--runs N] [--gate-runs N] [--gate-repeats N] [--only rollback,shift,gate,scale,kubernetes]";
 
 interface Figure {
   section: Section;
@@ -59,16 +62,6 @@ const raw: Record<string, unknown> = {};
 function log(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const range = (ms: number[]) => `${secs(Math.min(...ms))}-${secs(Math.max(...ms))}`;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // `npm run pulumi` recompiles the TypeScript when a source is newer than the last build. A
 // rebuild inside a timed command would be measured as engine time, so each timed command is
@@ -96,43 +89,6 @@ function must(r: RunResult, what: string): RunResult {
 }
 
 // --- rollback ------------------------------------------------------------------------------------
-
-/** Requests sent continuously (4 at a time) while recording which color answered, and when. */
-function startProbe(url: string, workers = 4) {
-  const events: { t: number; color: string }[] = [];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: workers });
-  let stopped = false;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const req = http.get(url, { agent, timeout: 5000 }, (res) => {
-        const color = res.statusCode === 200 ? String(res.headers["x-runbook-color"]) : `status ${res.statusCode}`;
-        res.resume();
-        res.on("end", () => {
-          events.push({ t: Date.now(), color });
-          resolve();
-        });
-      });
-      req.on("error", (e: NodeJS.ErrnoException) => {
-        events.push({ t: Date.now(), color: `error ${e.code ?? e.message}` });
-        resolve();
-      });
-      req.on("timeout", () => req.destroy());
-    });
-  const loops = Array.from({ length: workers }, async () => {
-    while (!stopped) {
-      await one();
-      await sleep(5);
-    }
-  });
-  return {
-    events,
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
-}
 
 async function setTraffic(stack: ThrowawayStack, green: number): Promise<RunResult> {
   await stack.setConfig("traffic.green", green);
@@ -407,6 +363,11 @@ async function main(): Promise<number> {
     } finally {
       await stack.cleanup();
     }
+  }
+  if (want("kubernetes")) {
+    const k = await kubernetesSection(runs, POLICY_ENV, log, must);
+    raw.kubernetes = k.raw;
+    figures.push(...k.figures.map((f) => ({ ...f, section: "kubernetes" as const })));
   }
   const order = (f: Figure) => SECTIONS.indexOf(f.section);
   figures.sort((a, b) => order(a) - order(b));

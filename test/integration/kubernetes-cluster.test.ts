@@ -9,7 +9,7 @@ import * as http from "http";
 import { measureSplit, startLoad, LoadReport } from "../../scripts/load";
 import { cluster, GATEWAY_URL, kubectl, kubernetesStackConfig, publishReleases, SECRET_KEYS } from "./cluster";
 import { SHORT_ANALYSIS, ThrowawayStack } from "./harness";
-import { POLICY_ENV } from "./policy-clock";
+import { POLICY_ENV, writePolicyConfig } from "./policy-clock";
 
 type Split = { blue: number; green: number; other: number };
 
@@ -90,6 +90,8 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     const out = await stack.outputs();
     assert.equal(out.url, GATEWAY_URL);
     assert.deepEqual(out.traffic, { blue: 100, green: 0 });
+    // Every policy (kubernetes-workload, gate-before-shift, window, backup age...) judged the real objects.
+    assert.match(up.stdout, /✅ deployment-runbook@v[\d.]+ \(local: /);
     assert.deepEqual(await split(500), { blue: 500, green: 0, other: 0 });
     const pods = JSON.parse(await kubectl("get", "pods", "-n", namespace, "-l", "color=blue", "-o", "json")) as { items: { status: { podIP: string; phase: string } }[] };
     assert.equal(pods.items.length, 2);
@@ -192,6 +194,25 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     await stack.setConfig("blue.version", "v1.0.0");
     await stack.setConfig("traffic.green", 100);
     const back = await stack.apply(POLICY_ENV);
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+  });
+
+  it("policies on the real objects: a Friday promotion is refused and changes nothing; the rollback path stays open", async () => {
+    const friday = { RUNBOOK_POLICY_CONFIG: writePolicyConfig({ "deployment-window": { timeZone: "Europe/Berlin", now: "2026-11-27T15:00:00Z" } }) };
+    const deployments = async () => (await kubectl("get", "deployments", "-n", namespace, "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.template.metadata.labels.version}/{.metadata.generation} {end}")).trim();
+    const before = await deployments();
+    await stack.setConfig("blue.version", "v2.0.0");
+    await stack.setConfig("traffic.green", 90);
+    const up = await stack.up(friday);
+    assert.notEqual(up.code, 0);
+    assert.match(up.stdout, /deployment-window/);
+    assert.match(up.stdout, /promotion toward blue v2\.0\.0 on Fri 16:00 Europe\/Berlin is outside the deployment window/);
+    assert.equal(await deployments(), before, "the refused promotion touched a Deployment");
+    assert.deepEqual(await split(500), { blue: 0, green: 500, other: 0 });
+    // Back to what blue ran: moving no traffic toward it is no promotion, and passes on a Friday.
+    await stack.setConfig("blue.version", "v1.0.0");
+    await stack.setConfig("traffic.green", 100);
+    const back = await stack.up(friday);
     assert.equal(back.code, 0, back.stdout + back.stderr);
   });
 
