@@ -249,7 +249,8 @@ describe("kubernetes target", () => {
         { name: "FEATURE_X", value: "on" },
       ]);
       assert.equal(container.imagePullPolicy, "IfNotPresent");
-      assert.deepEqual(container.lifecycle, { preStop: { sleep: { seconds: 2 } } });
+      assert.deepEqual(container.lifecycle, { preStop: { sleep: { seconds: 5 } } });
+      assert.equal(d.spec.template.spec.terminationGracePeriodSeconds, 35);
       assert.deepEqual(container.readinessProbe, { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 });
       assert.deepEqual(container.livenessProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
       assert.deepEqual(container.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });

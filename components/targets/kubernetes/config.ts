@@ -26,6 +26,11 @@ export const kubernetesConfigSchema = z
     snapshotClass: z.string().default("csi-snapclass"),
     databaseClaim: z.string().default("postgres-data"),
     containerPort: port().default(8080),
+    /**
+     * How long a terminating pod keeps serving before it is told to stop, so the gateway has
+     * removed it from its endpoints first (a rolling update drops no request).
+     */
+    preStopSeconds: integer(0, 120, "from 0 to 120 (seconds)").default(5),
     /** How long `up` waits for a color's pods to be ready before it fails (a crash-looping release). */
     readyTimeoutSeconds: integer(10, 3600, "from 10 to 3600 (seconds)").default(600),
     gatewayScheme: z.enum(["http", "https"]).default("http"),

@@ -31,6 +31,7 @@ export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueG
           image: k.image!,
           imagePullPolicy: k.imagePullPolicy,
           readyTimeoutSeconds: k.readyTimeoutSeconds,
+          preStopSeconds: k.preStopSeconds,
           namespace: k.namespace,
           containerPort: k.containerPort,
           backing: { databaseUrl: k.podDatabaseUrl, redisUrl: k.podRedisUrl },
