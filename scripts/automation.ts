@@ -71,15 +71,18 @@ export async function openStack(name: string, flag = "--env"): Promise<ProjectSt
 
 /**
  * The part of a failed `up`'s output a person needs: the diagnostics (the gate's report, the
- * policy's message), not the engine's progress lines.
+ * policy's message), not the engine's progress lines or the command line.
  */
 export function upFailure(e: Error): string {
-  const text = `${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}` || e.message;
+  const result = (e as { commandResult?: { stdout?: string; stderr?: string } }).commandResult;
+  const text = `${result?.stdout ?? ""}\n${result?.stderr ?? ""}`;
   const lines = text.split("\n");
-  const diag = lines.findIndex((l) => /^Diagnostics:|^Policies:/.test(l.trim()));
-  const picked = (diag >= 0 ? lines.slice(diag) : lines)
-    .filter((l) => l.trim() && !/^(Resources:|Duration:|\s*\d+ (unchanged|updated|created))/.test(l.trim()))
-    .slice(0, 40)
-    .join("\n");
-  return `up failed:\n${picked || e.message}`;
+  const from = lines.findIndex((l) => /^(Diagnostics|Policy Violations):/.test(l.trim()));
+  if (from < 0) return `up failed: ${e.message.split("\n").slice(0, 20).join("\n")}`;
+  const end = lines.findIndex((l, i) => i > from && /^(Outputs|Resources|Duration):/.test(l.trim()));
+  const picked = lines
+    .slice(from + 1, end < 0 ? undefined : end)
+    .filter((l) => l.trim() && !/error: update failed$/.test(l) && !/^\s*pulumi:pulumi:Stack \(/.test(l))
+    .map((l) => l.replace(/^\s{2}/, ""));
+  return `up failed:\n${picked.join("\n")}`;
 }

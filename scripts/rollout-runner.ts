@@ -150,6 +150,7 @@ export async function runRollout(a: RunArgs): Promise<ReturnType<RolloutControll
     async applyStep(percent) {
       await ps.setConfig("traffic.green", String(canaryTraffic(plan.canary, percent).green));
       await ps.up(log);
+      live.markStep();
       live.startFloor();
     },
     judge: () => live.judge(),
@@ -166,7 +167,10 @@ export async function runRollout(a: RunArgs): Promise<ReturnType<RolloutControll
   };
   const controller = new RolloutController(plan, deps, a.start);
   a.onController?.(controller);
-  if (a.start && a.start.stepIndex >= 0) live.startFloor();
+  if (a.start && a.start.stepIndex >= 0) {
+    live.markStep();
+    live.startFloor();
+  }
   try {
     return await controller.run();
   } finally {

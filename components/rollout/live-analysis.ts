@@ -23,6 +23,9 @@ export interface LiveAnalysisArgs {
   replicas?: number;
 }
 
+/** Shortest window judged: Prometheus scrapes every second and `increase` needs two samples. */
+export const MIN_WINDOW_SECONDS = 3;
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 function get(url: string, color: Color): Promise<{ status: number; body: string } | { error: string }> {
@@ -42,8 +45,15 @@ export class LiveAnalysis {
   private readonly synthetic: Record<Color, number[]> = { blue: [], green: [] };
   private readonly realRps: Record<Color, number> = { blue: 0, green: 0 };
   private floorTimer?: NodeJS.Timeout;
+  /** When the current step was applied: a window never reaches back past it (the gate's burst, the previous split). */
+  private stepAt = 0;
 
   constructor(private readonly a: LiveAnalysisArgs) {}
+
+  /** Marks a step as applied: later windows judge only what was served since. */
+  markStep(at: number = Date.now()): void {
+    this.stepAt = at;
+  }
 
   /** Starts the synthetic floor; it adds only what real traffic lacks. */
   startFloor(): void {
@@ -89,8 +99,9 @@ export class LiveAnalysis {
   /** One window: metrics of both colors, health and instances of the canary, judged. */
   async judge(): Promise<WindowVerdict> {
     const c = this.a.config;
-    const windowMs = c.windowSeconds * 1000;
-    const since = Date.now() - windowMs;
+    // Since the step, but at least MIN_WINDOW_SECONDS: Prometheus needs two scrapes in a range.
+    const windowSeconds = Math.max(MIN_WINDOW_SECONDS, Math.min(c.windowSeconds, (Date.now() - this.stepAt) / 1000));
+    const since = Date.now() - windowSeconds * 1000;
     const signals: InstanceSignals = { failingHealth: await this.health(), restarts: 0, notRunning: [] };
     if (this.a.instances) {
       try {
@@ -102,12 +113,12 @@ export class LiveAnalysis {
     const series = (x: { color: Color; version: string }) => ({ stack: this.a.stack, service: this.a.service, ...x });
     let canary, baseline, unreadable: string | undefined;
     try {
-      [canary, baseline] = await Promise.all([this.a.source.sample(series(this.a.canary), c.windowSeconds), this.a.source.sample(series(this.a.baseline), c.windowSeconds)]);
+      [canary, baseline] = await Promise.all([this.a.source.sample(series(this.a.canary), windowSeconds), this.a.source.sample(series(this.a.baseline), windowSeconds)]);
     } catch (e) {
       unreadable = `${this.a.source.description}: ${(e as Error).message}`;
     }
     for (const [color, s] of [[this.a.canary.color, canary], [this.a.baseline.color, baseline]] as const) {
-      if (s) this.realRps[color] = Math.max(0, s.requests - this.syntheticSince(color, since)) / c.windowSeconds;
+      if (s) this.realRps[color] = Math.max(0, s.requests - this.syntheticSince(color, since)) / windowSeconds;
     }
     return judgeWindow({ ...this.a.canary, sample: canary, unreadable }, { ...this.a.baseline, sample: baseline }, signals, c);
   }

@@ -104,7 +104,8 @@ export function judgeWindow(
     notes.push(`baseline ${baseline ? `${baseline.color} ${baseline.version} served ${b?.requests ?? 0} requests (at least ${t.minRequests} needed)` : "absent"}: canary-vs-baseline rules not applied`);
   } else {
     const allowed = round(b.errorRatePercent + t.maxErrorRateIncreasePp, 3);
-    if (c.errorRatePercent > allowed) {
+    // One trigger per mistake: the relative rule adds something only when the absolute one held.
+    if (c.errorRatePercent > allowed && !triggers.some((x) => x.metric === "error-rate")) {
       triggers.push({ metric: "error-rate-increase", value: c.errorRatePercent, limit: allowed, unit: "%", hard: true, message: `error rate ${pct(c.errorRatePercent)} > ${pct(allowed)} limit (baseline ${b.color} ${pct(b.errorRatePercent)} + ${t.maxErrorRateIncreasePp} pp)` });
     }
     if (c.p95LatencyMs !== null && b.p95LatencyMs !== null) {

@@ -56,7 +56,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
       "rollout.bake": "4s",
       "rollout.analysis.intervalSeconds": 1,
       "rollout.analysis.windowSeconds": 4,
-      "rollout.analysis.minRequests": 20,
+      "rollout.analysis.minRequests": 50,
       "rollout.analysis.floorRps": 10,
     });
     const up = await stack.apply(POLICY_ENV);
@@ -99,11 +99,17 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
   it("a release whose errors start after 250 requests is rolled back automatically during the 10% pause", async () => {
     await stack.setConfig("green.env.FAULT_ERROR_RATE_PERCENT", 30);
     await stack.setConfig("green.env.FAULT_AFTER_REQUESTS", 250);
-    const load = startLoad(URL, { concurrency: 4, perWorkerRps: 25 });
+    const load = startLoad(URL, { concurrency: 4, perWorkerRps: 50 });
     const probe = startProbe(URL, 2, 20);
-    const r = await cli("deploy", ["--version", "v2.0.0", "--pause", "60s", "--yes"]);
-    const events = await probe.stop();
-    await load.stop();
+    let r: RunResult, events;
+    try {
+      r = await cli("deploy", ["--version", "v2.0.0", "--pause", "60s", "--yes"]);
+    } finally {
+      events = await probe.stop();
+      await load.stop();
+      await stack.removeConfig("green.env.FAULT_ERROR_RATE_PERCENT");
+      await stack.removeConfig("green.env.FAULT_AFTER_REQUESTS");
+    }
     assert.equal(r.code, 1, r.stdout + r.stderr);
     // The message names the metric, the value and the limit.
     assert.match(r.stderr, /rolled back to blue v1\.0\.0: error-rate(-increase)?: error rate \d+\.\d+% > \d+\.\d+% limit/);
@@ -118,25 +124,28 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     assert.ok(events.some((e) => e.color === "green" && e.status === 500), "the probe never saw the bad release fail: the test proved nothing");
     const rolledBack = history().filter((e) => e.type === "rolled-back").pop();
     if (rolledBack?.type === "rolled-back") figures["automatic rollback: router switched (ms) / converged (ms)"] = `${rolledBack.routerMs} / ${rolledBack.convergeMs}`;
-    await stack.removeConfig("green.env.FAULT_ERROR_RATE_PERCENT");
   });
 
   it("a latency-only regression after the shift is rolled back the same way", async () => {
     await stack.setConfig("green.env.FAULT_LATENCY_MS", 40);
     await stack.setConfig("green.env.FAULT_AFTER_REQUESTS", 250);
-    const load = startLoad(URL, { concurrency: 4, perWorkerRps: 25 });
-    const r = await cli("deploy", ["--version", "v3.0.0", "--pause", "60s", "--yes"]);
-    const report = await load.stop();
+    const load = startLoad(URL, { concurrency: 4, perWorkerRps: 50 });
+    let r: RunResult, report;
+    try {
+      r = await cli("deploy", ["--version", "v3.0.0", "--pause", "60s", "--yes"]);
+    } finally {
+      report = await load.stop();
+      await stack.removeConfig("green.env.FAULT_LATENCY_MS");
+      await stack.removeConfig("green.env.FAULT_AFTER_REQUESTS");
+    }
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /rolled back to blue v1\.0\.0: p95-latency: p95 latency \d+\.\d ms > \d+\.\d ms limit \(baseline blue/);
     assert.equal(report.failed, 0, report.raw);
     assert.deepEqual((await stack.outputs()).traffic, { blue: 100, green: 0 });
-    await stack.removeConfig("green.env.FAULT_LATENCY_MS");
-    await stack.removeConfig("green.env.FAULT_AFTER_REQUESTS");
   });
 
   it("a good release goes 10 -> 50 -> 100 with pauses and a bake, unattended; blue is kept as the rollback target", async () => {
-    const load = startLoad(URL, { concurrency: 4, perWorkerRps: 25 });
+    const load = startLoad(URL, { concurrency: 4, perWorkerRps: 50 });
     const before = history().length;
     const r = await cli("deploy", ["--version", "v4.0.0", "--steps", "10,50,100", "--yes", "--json"]);
     const report = await load.stop();
@@ -161,6 +170,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
   it("a frozen stack refuses deploy (naming holder, since, message); rollback to the proven v1.0.0 under load on a Friday with a stale backup is ungated", async () => {
     const frozen = await cli("lock", ["acquire", "--message", "release freeze for the audit"]);
     assert.equal(frozen.code, 0, frozen.stdout + frozen.stderr);
+    try {
     const refused = await cli("deploy", ["--version", "v5.0.0", "--yes"]);
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
     assert.match(refused.stderr, /is frozen by \S+@\S+ \(pid \d+\) since \d{4}-\d\d-\d\dT[\d:.]+Z: "release freeze for the audit"; deploy refused/);
@@ -193,13 +203,19 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     figures["rollback: command start to 100% on stable (ms)"] = lastGreen - t0;
     figures["rollback: command start to converged stack (ms)"] = tDone - t0;
     figures["rollback: requests during (hey / probe), failed"] = `${report.requests} / ${events.length}, ${report.failed}`;
-    const released = await cli("lock", ["release"]);
-    assert.equal(released.code, 0, released.stderr);
+    } finally {
+      const released = await cli("lock", ["release"]);
+      assert.equal(released.code, 0, released.stderr);
+    }
   });
 
   it("pause, resume, promote (manual judgement) and abort from a second process; a second deploy is refused naming the holder", async () => {
-    const deploy = cli("deploy", ["--version", "v5.0.0", "--pause", "manual", "--message", "v5 canary", "--yes"]);
-    await waitFor("step 1 applied and waiting for promote", 180_000, () => status()?.version === "v5.0.0" && status()?.stepIndex === 0 && status()?.phase === "pause");
+    let exited: RunResult | undefined;
+    const deploy = cli("deploy", ["--version", "v5.0.0", "--pause", "manual", "--message", "v5 canary", "--yes"]).then((r) => (exited = r));
+    await waitFor("step 1 applied and waiting for promote", 180_000, () => {
+      if (exited) throw new Error(`deploy exited ${exited.code}: ${exited.stdout}${exited.stderr}`);
+      return status()?.version === "v5.0.0" && status()?.stepIndex === 0 && status()?.phase === "pause";
+    });
 
     const second = await cli("deploy", ["--version", "v6.0.0", "--yes"]);
     assert.equal(second.code, 2, second.stdout + second.stderr);
