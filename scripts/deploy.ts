@@ -79,6 +79,7 @@ async function main(): Promise<number> {
     pause: pause ?? parsePause(r.pause)!,
     bakeMs: bakeFlag ?? parseDuration(r.bake)!,
     intervalMs: r.analysis.intervalSeconds * 1000,
+    warmupMs: r.analysis.windowSeconds * 1000,
     consecutiveBreaches: r.analysis.consecutiveBreaches,
     resumeCommand: `npm run rollout -- resume --env ${ps.name}`,
     rollbackCommand: `npm run rollback -- --env ${ps.name}`,

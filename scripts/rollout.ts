@@ -135,6 +135,7 @@ async function main(): Promise<number> {
         pause: parsePause(s.pause) ?? parsePause(r.pause)!,
         bakeMs: parseDuration(s.bake) ?? parseDuration(r.bake)!,
         intervalMs: r.analysis.intervalSeconds * 1000,
+        warmupMs: r.analysis.windowSeconds * 1000,
         consecutiveBreaches: r.analysis.consecutiveBreaches,
         resumeCommand: `npm run rollout -- resume --env ${stack}`,
         rollbackCommand: `npm run rollback -- --env ${stack}`,

@@ -19,6 +19,11 @@ export interface RolloutPlan {
   pause: Pause;
   bakeMs: number;
   intervalMs: number;
+  /**
+   * After a step, windows are thin until a whole analysis window has passed; inconclusive windows in
+   * this time neither pause nor pass. The analysis window (`rollout.analysis.windowSeconds`).
+   */
+  warmupMs: number;
   consecutiveBreaches: number;
   /** What a person types to resume and to roll back (printed on Ctrl-C). */
   resumeCommand: string;
@@ -224,6 +229,7 @@ export class RolloutController {
     const tracker = new BreachTracker(p.consecutiveBreaches);
     let lastPass = false;
     let nextJudge = this.deps.now() + p.intervalMs;
+    const warmUntil = this.deps.now() + p.warmupMs;
     let last = this.deps.now();
     const pausedEvent = (reason: "timed" | "manual" | "operator" | "inconclusive", detail: string, durationMs?: number) =>
       this.emit({ ...this.base(), type: "paused", reason, step: i + 1, detail, durationMs });
@@ -259,7 +265,7 @@ export class RolloutController {
         if (d.action === "rollback") return { kind: "rollback", trigger: d.trigger };
         if (d.action === "inconclusive") {
           lastPass = false;
-          if (!paused) {
+          if (!paused && this.deps.now() >= warmUntil) {
             paused = "inconclusive";
             pausedEvent("inconclusive", `${d.reason}; never promoted without evidence: npm run rollout -- resume|promote|abort --env ${p.stack}`);
             this.update({ phase: "paused", pausedReason: `inconclusive: ${d.reason}` });

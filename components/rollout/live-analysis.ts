@@ -57,7 +57,9 @@ export class LiveAnalysis {
 
   /** Starts the synthetic floor; it adds only what real traffic lacks. */
   startFloor(): void {
-    const floor = this.a.config.floorRps;
+    // Enough for a whole window to reach minRequests on its own (a quarter over, for scrape jitter).
+    const c = this.a.config;
+    const floor = c.floorRps > 0 ? Math.max(c.floorRps, (1.25 * c.minRequests) / c.windowSeconds) : 0;
     if (floor <= 0 || this.floorTimer) return;
     const tickMs = 100;
     const owed: Record<Color, number> = { blue: 0, green: 0 };

@@ -52,6 +52,10 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
       "local.basePort": BASE_PORT,
       "gates.retries": 0,
       ...SHORT_ANALYSIS,
+      // The step gates are not under test here, and a canary instance seconds old on this shared
+      // 2-core machine once showed p95 8.6 ms against 8.2 allowed (7.4 + 10%): the gates get room,
+      // the rollout's own analysis keeps the runbook's limits.
+      "gates.analysis.maxLatencyIncreasePercent": 100,
       "rollout.pause": "3s",
       "rollout.bake": "4s",
       "rollout.analysis.intervalSeconds": 1,
