@@ -60,6 +60,9 @@ async function main(): Promise<number> {
   const ps = await openStack(flags.env);
   const state = await readState(ps);
   const files = rolloutFiles(ps.name);
+  // The lock first: "who holds it" is the answer while a rollout runs, not the split it left.
+  const decision = lockDecision("deploy", readLock(files.lock), { stack: ps.name });
+  if (decision.action === "refuse") throw new UsageError(decision.message);
   const stableColor = COLORS.find((c) => state.traffic?.[c] === 100);
   if (!state.traffic || !stableColor) {
     const split = state.traffic ? `blue ${state.traffic.blue}% / green ${state.traffic.green}%` : "nothing deployed yet";
@@ -86,8 +89,6 @@ async function main(): Promise<number> {
     command: ["npm run deploy --", ...process.argv.slice(2)].join(" "),
   };
 
-  const decision = lockDecision("deploy", readLock(files.lock), { stack: ps.name });
-  if (decision.action === "refuse") throw new UsageError(decision.message);
   const me = currentHolder("rollout", flags.message ?? `deploy ${flags.version} to ${canary}`);
   const got = tryAcquire(files.lock, me);
   if (!got.ok) {

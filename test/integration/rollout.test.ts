@@ -67,6 +67,12 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     assert.equal(up.code, 0, up.stdout + up.stderr);
   });
 
+  let stopOnFailure: (() => Promise<unknown>) | undefined;
+  afterEach(async () => {
+    await stopOnFailure?.();
+    stopOnFailure = undefined;
+  });
+
   after(async () => {
     if (stack) {
       await stack.cleanup();
@@ -79,7 +85,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     const cases: [string, string[], RegExp][] = [
       ["unknown flag", ["--version", "v2.0.0", "--yes", "--stepz", "10"], /Unknown option '--stepz'.*allowed flags: --env, --version, --steps, --pause, --bake/s],
       ["bad duration", ["--version", "v2.0.0", "--yes", "--pause", "5 minutes"], /--pause "5 minutes" is not allowed \(allowed: a duration such as 30s, 5m, 1h30m or 500ms \(at most 24h\), or manual\)/],
-      ["bad bake", ["--version", "v2.0.0", "--yes", "--bake", "-1s"], /--bake "-1s" is not allowed/],
+      ["bad bake", ["--version", "v2.0.0", "--yes", "--bake", "1d"], /--bake "1d" is not allowed \(allowed: a duration/],
       ["bad steps", ["--version", "v2.0.0", "--yes", "--steps", "10,50"], /--steps "10,50": the last step is 50: it must be 100 \(allowed: comma-separated integer percents/],
       ["decreasing steps", ["--version", "v2.0.0", "--yes", "--steps", "50,10,100"], /--steps "50,10,100": 10 after 50: steps must increase/],
       ["bad version", ["--version", "latest", "--yes"], /--version "latest" is not a release version/],
@@ -207,6 +213,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     figures["rollback: command start to 100% on stable (ms)"] = lastGreen - t0;
     figures["rollback: command start to converged stack (ms)"] = tDone - t0;
     figures["rollback: requests during (hey / probe), failed"] = `${report.requests} / ${events.length}, ${report.failed}`;
+    console.log(`      figures: ${JSON.stringify(figures)}`);
     } finally {
       const released = await cli("lock", ["release"]);
       assert.equal(released.code, 0, released.stderr);
@@ -215,7 +222,13 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
 
   it("pause, resume, promote (manual judgement) and abort from a second process; a second deploy is refused naming the holder", async () => {
     let exited: RunResult | undefined;
-    const deploy = cli("deploy", ["--version", "v5.0.0", "--pause", "manual", "--message", "v5 canary", "--yes"]).then((r) => (exited = r));
+    let pid = 0;
+    const deploy = cli("deploy", ["--version", "v5.0.0", "--pause", "manual", "--message", "v5 canary", "--yes"], POLICY_ENV, (p) => (pid = p)).then((r) => (exited = r));
+    // A failure below must not leave this deploy driving the stack under the tests that follow.
+    stopOnFailure = async () => {
+      if (!exited && pid) process.kill(pid, "SIGTERM");
+      await deploy;
+    };
     await waitFor("step 1 applied and waiting for promote", 180_000, () => {
       if (exited) throw new Error(`deploy exited ${exited.code}: ${exited.stdout}${exited.stderr}`);
       return status()?.version === "v5.0.0" && status()?.stepIndex === 0 && status()?.phase === "pause";
@@ -248,8 +261,12 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
 
   it("Ctrl-C leaves traffic at the last completed step and says how to resume or roll back; abort then rolls back", async () => {
     let pid = 0;
-    const deploy = cli("deploy", ["--version", "v6.0.0", "--pause", "10m", "--yes"], POLICY_ENV, (p) => (pid = p));
-    await waitFor("step 1 applied", 180_000, () => status()?.version === "v6.0.0" && status()?.stepIndex === 0 && status()?.phase === "pause");
+    let exited: RunResult | undefined;
+    const deploy = cli("deploy", ["--version", "v6.0.0", "--pause", "10m", "--yes"], POLICY_ENV, (p) => (pid = p)).then((r) => (exited = r));
+    await waitFor("step 1 applied", 180_000, () => {
+      if (exited) throw new Error(`deploy exited ${exited.code}: ${exited.stdout}${exited.stderr}`);
+      return status()?.version === "v6.0.0" && status()?.stepIndex === 0 && status()?.phase === "pause";
+    });
     process.kill(pid, "SIGINT");
     const d = await deploy;
     assert.equal(d.code, 130, d.stdout + d.stderr);
