@@ -32,6 +32,8 @@ export const liveAnalysisSchema = z
     maxLatencyIncreasePercent: num(0, 1000, "%").default(10),
     /** Runbook: "performance degradation > 50%": a p95 this much above the baseline rolls back at once. Defaults to 50. */
     hardLatencyIncreasePercent: num(0, 10000, "%").default(50),
+    /** Neither latency rule fires below baseline p95 + this (about one histogram bucket). Defaults to 5. */
+    latencyToleranceMs: num(0, 60000, " ms").default(5),
     /** Windows in a row the soft latency rule must breach before it rolls back. Defaults to 2. */
     consecutiveBreaches: num(1, 100, "").default(2),
   })

@@ -55,6 +55,7 @@ describe("rollout: the rollout.* stack config", () => {
     assert.equal(c.rollout.analysis.maxErrorRateIncreasePp, 1);
     assert.equal(c.rollout.analysis.maxLatencyIncreasePercent, 10);
     assert.equal(c.rollout.analysis.hardLatencyIncreasePercent, 50);
+    assert.equal(c.rollout.analysis.latencyToleranceMs, 5);
   });
   it("accepts values as `pulumi config set --path` stores them (strings)", () => {
     const c = parseStackConfig({ ...base, rollout: { steps: ["5", "100"], pause: "manual", bake: "4s", analysis: { intervalSeconds: "1" } } });

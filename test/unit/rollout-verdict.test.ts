@@ -35,7 +35,19 @@ describe("rollout: window verdicts (the runbook's triggers)", () => {
     assert.equal(judgeWindow(canary(1000, 0, 15), baseline(1000, 0, 10), OK, T).triggers[0].hard, false);
     const hard = judgeWindow(canary(1000, 0, 15.1), baseline(1000, 0, 10), OK, T);
     assert.deepEqual(hard.triggers.map((x) => [x.metric, x.value, x.limit, x.hard]), [["p95-latency", 15.1, 15, true]]);
-    assert.match(hard.triggers[0].message, /p95 latency 15\.1 ms > 15\.0 ms limit \(baseline blue 10\.0 ms \+ 50%: degradation\)/);
+    assert.match(hard.triggers[0].message, /p95 latency 15\.1 ms > 15\.0 ms limit \(baseline blue 10\.0 ms \+ 50%, at least \+ 0 ms: degradation\)/);
+  });
+  it("below baseline + latencyToleranceMs neither latency rule fires, however large the percent; above it they do", () => {
+    const t = { ...T, latencyToleranceMs: 5 };
+    // 7.5 -> 11.5 ms is +53% but only +4 ms: within one histogram bucket.
+    assert.equal(judgeWindow(canary(1000, 0, 11.5), baseline(1000, 0, 7.5), OK, t).verdict, "pass");
+    assert.equal(judgeWindow(canary(1000, 0, 12.5), baseline(1000, 0, 7.5), OK, t).verdict, "pass");
+    const v = judgeWindow(canary(1000, 0, 12.6), baseline(1000, 0, 7.5), OK, t);
+    // At 7.5 ms both limits are baseline + 5 ms (the percents are lower), so the first breach is hard.
+    assert.deepEqual(v.triggers.map((x) => [x.metric, x.value, x.limit, x.hard]), [["p95-latency", 12.6, 12.5, true]]);
+    // At 60 ms the percents are above the tolerance again: soft at 66, hard at 90.
+    assert.deepEqual(judgeWindow(canary(1000, 0, 67), baseline(1000, 0, 60), OK, t).triggers.map((x) => [x.limit, x.hard]), [[66, false]]);
+    assert.deepEqual(judgeWindow(canary(1000, 0, 91), baseline(1000, 0, 60), OK, t).triggers.map((x) => [x.limit, x.hard]), [[90, true]]);
   });
   it("too few canary requests is inconclusive, never a pass", () => {
     const v = judgeWindow(canary(49, 0, 7), baseline(1000, 0, 7), OK, T);
