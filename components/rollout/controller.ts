@@ -259,7 +259,7 @@ export class RolloutController {
       if (now >= nextJudge) {
         const v = await this.deps.judge();
         nextJudge = this.deps.now() + p.intervalMs;
-        const d = tracker.decide(v);
+        const d = tracker.decide(v, { warming: this.deps.now() < warmUntil });
         this.emit({ ...this.base(), type: "analysis", phase, step: i + 1, verdict: v.verdict, canary: v.canary, baseline: v.baseline, triggers: v.triggers, reason: v.verdict === "inconclusive" ? v.reason : undefined, notes: v.notes });
         this.update({ figures: { canary: v.canary, baseline: v.baseline, verdict: v.verdict, at: new Date(this.deps.now()).toISOString() } });
         if (d.action === "rollback") return { kind: "rollback", trigger: d.trigger };

@@ -93,6 +93,14 @@ describe("rollout: decisions over windows", () => {
     assert.equal(d.action, "rollback");
     assert.equal(d.action === "rollback" && d.trigger.metric, "p95-latency");
   });
+  it("while the first window fills, a hard latency trigger counts as soft; an error trigger stays hard", () => {
+    const slow = judgeWindow(canary(1000, 0, 32), baseline(1000, 0, 9.8), OK, T);
+    const t = new BreachTracker(2);
+    assert.equal(t.decide(slow, { warming: true }).action, "continue");
+    assert.equal(t.decide(slow, { warming: true }).action, "rollback", "two slow windows in a row still roll back");
+    assert.equal(new BreachTracker(2).decide(slow).action, "rollback");
+    assert.equal(new BreachTracker(2).decide(hard, { warming: true }).action, "rollback");
+  });
   it("inconclusive never continues toward promotion", () => {
     assert.equal(new BreachTracker(2).decide(quiet).action, "inconclusive");
   });
