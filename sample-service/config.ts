@@ -40,6 +40,14 @@ export interface FaultConfig {
     crashAtStart: boolean;
     /** Delay before listening (FAULT_SLOW_START_MS). Defaults to 0. */
     slowStartMs: number;
+    /**
+     * The error and latency faults start only after this instance served this many requests
+     * (FAULT_AFTER_REQUESTS): a release that goes bad once it takes traffic. 0 (the default) is
+     * not a condition.
+     */
+    afterRequests: number;
+    /** The same after this many seconds since start (FAULT_AFTER_SECONDS); whichever comes first. Defaults to 0 (not a condition). */
+    afterSeconds: number;
 }
 
 /** Thrown by parseServiceConfig; `problems` holds one line per invalid variable. */
@@ -82,6 +90,8 @@ export function parseServiceConfig(env: Env): ServiceConfig {
             health: p.oneOf("FAULT_HEALTH", ["ok", "degraded", "fail"] as const, "ok"),
             crashAtStart: p.oneOf("FAULT_CRASH_AT_START", ["true", "false"] as const, "false") === "true",
             slowStartMs: p.integer("FAULT_SLOW_START_MS", { default: 0, min: 0, max: MAX_DELAY_MS }),
+            afterRequests: p.integer("FAULT_AFTER_REQUESTS", { default: 0, min: 0, max: 1_000_000_000 }),
+            afterSeconds: p.number("FAULT_AFTER_SECONDS", { default: 0, min: 0, max: MAX_DELAY_MS / 1000 }),
         },
     };
     if (problems.length > 0) {

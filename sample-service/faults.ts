@@ -23,3 +23,26 @@ export function worseHealth(a: HealthFault, b: HealthFault): HealthFault {
 export function sleep(ms: number): Promise<void> {
     return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Whether the error and latency faults are on yet: from the start, or once the instance served
+ * `afterRequests` requests or ran `afterSeconds` seconds (whichever is set and comes first). Counts
+ * each served request it is asked about; `now` is injectable for tests.
+ */
+export class FaultSwitch {
+    private served = 0;
+    private on: boolean;
+    constructor(private readonly faults: FaultConfig, private readonly startedMs: number = Date.now(), private readonly now: () => number = Date.now) {
+        this.on = faults.afterRequests === 0 && faults.afterSeconds === 0;
+    }
+
+    /** Records one served request and answers whether the faults apply to it. */
+    request(): boolean {
+        if (this.on) return true;
+        this.served++;
+        const byCount = this.faults.afterRequests > 0 && this.served > this.faults.afterRequests;
+        const byTime = this.faults.afterSeconds > 0 && this.now() - this.startedMs >= this.faults.afterSeconds * 1000;
+        this.on = byCount || byTime;
+        return this.on;
+    }
+}

@@ -5,7 +5,7 @@ import { performance } from "perf_hooks";
 import { ItemsCache } from "./cache";
 import { ServiceConfig } from "./config";
 import { ItemsDatabase } from "./db";
-import { shouldInjectError, simulatedWorkMs, sleep, worseHealth } from "./faults";
+import { FaultSwitch, shouldInjectError, simulatedWorkMs, sleep, worseHealth } from "./faults";
 import { HealthMonitor } from "./health";
 import { MetricRoute, ServiceMetrics } from "./metrics";
 
@@ -39,7 +39,9 @@ const MAX_NAME_LENGTH = 200;
 
 export function createRequestHandler(parts: ServiceParts): http.RequestListener {
     const { config, metrics, health, lifecycle, database, cache } = parts;
-    const workMs = simulatedWorkMs(config.workMs, config.faults);
+    const faultyWorkMs = simulatedWorkMs(config.workMs, config.faults);
+    const healthyWorkMs = config.workMs;
+    const faultSwitch = new FaultSwitch(config.faults);
     // Keyed by version: a new release may read rows differently, and must not serve what the
     // old one cached.
     const itemsCacheKey = `runbook:items:${config.version}`;
@@ -81,8 +83,9 @@ export function createRequestHandler(parts: ServiceParts): http.RequestListener 
 
     // Simulated work and the error fault, in the order a real handler would meet them.
     async function work(): Promise<Reply | undefined> {
-        await sleep(workMs);
-        return shouldInjectError(config.faults) ? injectedError : undefined;
+        const faulty = faultSwitch.request();
+        await sleep(faulty ? faultyWorkMs : healthyWorkMs);
+        return faulty && shouldInjectError(config.faults) ? injectedError : undefined;
     }
 
     async function root(req: http.IncomingMessage): Promise<Reply> {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { GateConfig, gateConfigSchema } from "../gates/gate-config";
 import { registeredTargets, targetDefinition, targetNames } from "../targets/registry";
 import "../targets/builtin";
+import { rolloutConfigSchema } from "../rollout/rollout-config";
 import { REPLICAS } from "../types";
 import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, boolean, configKey, integer } from "./schema-helpers";
@@ -56,6 +57,7 @@ const sharedShape = {
       })
       .strict()
       .default({}),
+    rollout: rolloutConfigSchema,
     notifications: z
       .object({ webhookUrl: z.string().url({ message: "must be an http(s) URL" }).optional() })
       .strict()

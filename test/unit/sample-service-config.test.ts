@@ -34,6 +34,8 @@ describe("sample service configuration", () => {
                 health: "ok",
                 crashAtStart: false,
                 slowStartMs: 0,
+                afterRequests: 0,
+                afterSeconds: 0,
             },
         });
     });
@@ -54,6 +56,8 @@ describe("sample service configuration", () => {
             FAULT_HEALTH: "degraded",
             FAULT_CRASH_AT_START: "true",
             FAULT_SLOW_START_MS: "1500",
+            FAULT_AFTER_REQUESTS: "300",
+            FAULT_AFTER_SECONDS: "2.5",
         });
         assert.deepStrictEqual(config, {
             port: 9000,
@@ -71,6 +75,8 @@ describe("sample service configuration", () => {
                 health: "degraded",
                 crashAtStart: true,
                 slowStartMs: 1500,
+                afterRequests: 300,
+                afterSeconds: 2.5,
             },
         });
     });

@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const NGINX = process.env.RUNBOOK_NGINX ?? "/usr/sbin/nginx";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-interface RouterInputs {
+export interface RouterInputs {
   stack: string;
   service: string;
   port: number;
@@ -90,7 +90,11 @@ async function applyBackends(s: RouterInputs): Promise<any> {
   return { ...s, generation };
 }
 
-async function applyWeights(s: RouterInputs): Promise<any> {
+/**
+ * Writes the split, tests it, reloads nginx and confirms the new generation. The provider's update;
+ * also the emergency path of `npm run rollback` (traffic-switch.ts), which must not wait for an `up`.
+ */
+export async function applyWeights(s: RouterInputs): Promise<any> {
   const dir = dirOf(s);
   const generation = randomUUID();
   const next = path.join(dir, "weights.conf.next");

@@ -1,0 +1,46 @@
+// A client that sends requests through the router continuously and records, for each, when it
+// finished, which color answered and with what status. One new connection per request, so a failure
+// is the router's or the service's, never a client's stale keep-alive socket closed by a reload.
+import * as http from "http";
+
+export interface ProbeEvent {
+  t: number;
+  /** X-Runbook-Color of the answer, or "none" when nothing answered. */
+  color: string;
+  /** HTTP status, or 0 when nothing answered. */
+  status: number;
+}
+
+export function startProbe(url: string, workers = 4, pauseMs = 5) {
+  const events: ProbeEvent[] = [];
+  let stopped = false;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on("end", () => {
+          events.push({ t: Date.now(), color: String(res.headers["x-runbook-color"] ?? "none"), status: res.statusCode ?? 0 });
+          resolve();
+        });
+      });
+      req.on("error", () => {
+        events.push({ t: Date.now(), color: "none", status: 0 });
+        resolve();
+      });
+      req.on("timeout", () => req.destroy());
+    });
+  const loops = Array.from({ length: workers }, async () => {
+    while (!stopped) {
+      await one();
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  });
+  return {
+    events,
+    async stop(): Promise<ProbeEvent[]> {
+      stopped = true;
+      await Promise.all(loops);
+      return events;
+    },
+  };
+}
