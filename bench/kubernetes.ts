@@ -75,7 +75,10 @@ export async function kubernetesSection(
       let t0 = Date.now();
       await stack.setConfig("traffic.green", 10);
       must(await stack.up(env), "promotion to 10%");
-      const firstGreen = probe.events.find((e) => e.t >= t0 && e.color === "green");
+      // The Gateway applies the new weights a moment after the API server has them.
+      const seen = () => probe.events.find((e) => e.t >= t0 && e.color === "green");
+      for (let waited = 0; !seen() && waited < 10_000; waited += 100) await sleep(100);
+      const firstGreen = seen();
       if (!firstGreen) throw new Error("no request reached green after the promotion: nothing was measured");
       promotionMs.push(firstGreen.t - t0);
       await sleep(1500);
