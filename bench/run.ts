@@ -11,6 +11,8 @@
 //              release over repeated gate runs
 //   scale      `pulumi preview` of 1 and of 25 blue/green services, and the peak resident memory
 //              of the engine and the program during the 25-service preview
+//   rollout    `npm run rollback` under load: command start to 100% of requests on the stable
+//              color, to the converged stack, failed requests (bench/rollout.ts)
 //   kubernetes the same flow on the project's own cluster (bench/kubernetes.ts)
 import * as fs from "fs";
 import * as path from "path";
@@ -23,13 +25,14 @@ import { routerProgram } from "../components/targets/local/names";
 import { parseFlags, runMain } from "../scripts/cli-args";
 import { startLoad } from "../scripts/load";
 import { kubernetesSection } from "./kubernetes";
+import { rolloutSection } from "./rollout";
 import { describeMachine, machine } from "./machine";
 import { startProbe } from "./probe";
 import { median, range, secs, sleep } from "./stats";
 import { MemoryReport, engineProcessKind, sampleMemory } from "./proc";
 import { ROOT, RunResult, ThrowawayStack } from "../test/integration/harness";
 
-const SECTIONS = ["rollback", "shift", "gate", "scale", "kubernetes"] as const;
+const SECTIONS = ["rollback", "rollout", "shift", "gate", "scale", "kubernetes"] as const;
 type Section = (typeof SECTIONS)[number];
 
 // Ports of the benchmark (the integration tests use others): the stack's router and instances.
@@ -44,7 +47,7 @@ const SCALE_SERVICES = [1, 25];
 // The benchmark runs any day: the demo's policy config opens the deployment window every day.
 const POLICY_ENV = { RUNBOOK_POLICY_CONFIG: path.join(ROOT, "policies", "config", "demo.json") };
 
-const USAGE = "npm run bench -- [--runs N] [--gate-runs N] [--gate-repeats N] [--only rollback,shift,gate,scale,kubernetes]";
+const USAGE = "npm run bench -- [--runs N] [--gate-runs N] [--gate-repeats N] [--only rollback,rollout,shift,gate,scale,kubernetes]";
 
 interface Figure {
   section: Section;
@@ -363,6 +366,11 @@ async function main(): Promise<number> {
     } finally {
       await stack.cleanup();
     }
+  }
+  if (want("rollout")) {
+    const r = await rolloutSection(runs, POLICY_ENV, log, must);
+    raw.rollout = r.raw;
+    figures.push(...r.figures.map((f) => ({ ...f, section: "rollout" as const })));
   }
   if (want("kubernetes")) {
     const k = await kubernetesSection(runs, POLICY_ENV, log, must);

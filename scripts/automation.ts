@@ -5,13 +5,13 @@
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE } from "../components/config/schema-helpers";
-import { UsageError } from "./cli-args";
+import { STACK_NAME, UsageError } from "./cli-args";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const engineEnv = require(path.join(ROOT, "scripts", "engine-env.js"));
 
-export const STACK_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+export { STACK_NAME };
 
 export interface ProjectStack {
   stack: Stack;

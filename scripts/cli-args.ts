@@ -4,6 +4,9 @@ import { parseArgs } from "util";
 
 export class UsageError extends Error {}
 
+/** Stack names the project's commands accept (letters, digits, '.', '_' and '-'). */
+export const STACK_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
 type Spec = Record<string, { type: "string" | "boolean"; description: string; choices?: readonly string[] }>;
 
 export function parseFlags<S extends Spec>(argv: string[], spec: S, usage: string): { [K in keyof S]?: S[K]["type"] extends "string" ? string : boolean } {

@@ -3,17 +3,27 @@
 // with an `up` that changes nothing further, then the stable color's health is checked. Never
 // gated, never blocked by windows or backup age. `--to` names a release that served 100% and still
 // runs on a color (the runbook's version revert): that too is a rollback, not a promotion.
+//
+// On the local target the switch comes before anything loads @pulumi/pulumi (about a second here):
+// the stack is read from the file backend's checkpoint as a plain file (local/checkpoint.ts), the
+// lock taken, the router switched, and only then the Automation API loaded for the config edit, the
+// converging `up` and the health check. When the checkpoint cannot be trusted the command says why
+// and takes the slow path: the stack read through the engine, as before. Keep this file's static
+// imports free of Pulumi (and of anything that imports it): `npm run bench -- --only rollback`.
 import { randomUUID } from "crypto";
-import { RolloutStatus, TERMINAL_PHASES } from "../components/rollout/control";
-import { canaryTraffic } from "../components/rollout/controller";
+import * as path from "path";
+import type { RolloutStatus } from "../components/rollout/control";
 import { readJson, rolloutFiles, writeAtomic } from "../components/rollout/files";
 import { currentHolder, describeHolder, lockDecision, processAlive, readLock, release, takeOver, tryAcquire } from "../components/rollout/lock";
-import { COLORS, Color } from "../components/types";
-import { openStack } from "./automation";
-import { UsageError, parseFlags, runMain } from "./cli-args";
-import { engineLog, eventSink, readState, rollBackNow } from "./rollout-runner";
+import { FastRead, readProjectFastState } from "../components/targets/local/checkpoint";
+import { switchLocalRouter } from "../components/targets/local/traffic-switch";
+import { Color, Traffic } from "../components/types";
+import type { ProjectStack } from "./automation";
+import { STACK_NAME, UsageError, parseFlags, runMain } from "./cli-args";
+import { RollbackView, chooseRollbackTarget } from "./rollback-plan";
 
 const USAGE = "npm run rollback -- --env <stack> [--to <version>] [--take-over] [--json]";
+const ROOT = path.resolve(__dirname, "..", "..");
 
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -24,7 +34,10 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
   return !processAlive(pid);
 }
 
+const canaryTraffic = (to: Color): Traffic => (to === "green" ? { blue: 0, green: 100 } : { blue: 100, green: 0 });
+
 async function main(): Promise<number> {
+  const t0 = Date.now();
   const flags = parseFlags(
     process.argv.slice(2),
     {
@@ -36,58 +49,87 @@ async function main(): Promise<number> {
     USAGE,
   );
   if (!flags.env) throw new UsageError(`--env is required\nusage: ${USAGE}`);
-  const t0 = Date.now();
-  const ps = await openStack(flags.env);
-  const state = await readState(ps);
-  const files = rolloutFiles(ps.name);
-  if (!state.traffic) throw new UsageError(`stack ${ps.name} has not been deployed yet: nothing to roll back`);
+  if (!STACK_NAME.test(flags.env)) throw new UsageError(`--env ${JSON.stringify(flags.env)} is not a stack name (letters, digits, '.', '_' and '-')`);
+  const name = flags.env;
 
-  let to: Color | undefined;
-  if (flags.to) {
-    to = COLORS.find((c) => state.versions[c] === flags.to);
-    const proven = COLORS.filter((c) => state.stableReleases[c]).map((c) => `${state.stableReleases[c]!.version} (${c})`);
-    if (!to) throw new UsageError(`--to ${flags.to}: no color runs it in stack ${ps.name} (allowed: ${proven.join(", ") || "none"}; a release no longer deployed comes back by npm run deploy, gated)`);
-    if (state.stableReleases[to]?.version !== flags.to) {
-      throw new UsageError(`--to ${flags.to} (${to}) has not served 100%: moving traffic to it is a promotion, not a rollback (allowed: ${proven.join(", ") || "none"}; use npm run deploy)`);
-    }
+  // The fast read (a file) or, when it cannot be trusted, the stack through the engine.
+  const fast: FastRead = readProjectFastState(ROOT, name);
+  let ps: ProjectStack | undefined;
+  let view: RollbackView & { url?: string };
+  let slowState: import("./rollout-runner").StackState | undefined;
+  if (fast.ok) {
+    view = fast.state;
   } else {
-    to = state.stable?.color;
-    if (!to) throw new UsageError(`stack ${ps.name} has no stable release to roll back to (the stable output is empty)`);
+    if (!/not the local target/.test(fast.reason)) process.stderr.write(`rollback: no fast path (${fast.reason}); reading the stack through the engine\n`);
+    const { openStack } = await import("./automation");
+    const { readState } = await import("./rollout-runner");
+    ps = await openStack(name);
+    view = slowState = await readState(ps);
   }
-  if (state.traffic[to] === 100) {
-    process.stdout.write(`${to} ${state.versions[to]} already serves 100% in stack ${ps.name}: nothing to roll back\n`);
+  const choice = chooseRollbackTarget(name, view, flags.to);
+  if (choice.kind === "nothing") {
+    process.stdout.write(`${choice.message}\n`);
     return 0;
   }
+  const to = choice.to;
+  const version = view.versions[to]!;
 
+  const files = rolloutFiles(name);
   const held = readLock(files.lock);
-  const decision = lockDecision("rollback", held, { stack: ps.name, takeOver: flags["take-over"] });
+  const decision = lockDecision("rollback", held, { stack: name, takeOver: flags["take-over"] });
   if (decision.action === "refuse") throw new UsageError(decision.message);
-  const me = currentHolder("rollout", `rollback to ${to} ${state.versions[to]}`);
+  const me = currentHolder("rollout", `rollback to ${to} ${version}`);
   if (decision.action === "acquire") {
     const got = tryAcquire(files.lock, me);
-    if (!got.ok) throw new UsageError(`stack ${ps.name} is ${describeHolder(got.held)}; rollback refused (add --take-over)`);
+    if (!got.ok) throw new UsageError(`stack ${name} is ${describeHolder(got.held)}; rollback refused (add --take-over)`);
   } else if (decision.action === "take-over") {
-    if (!takeOver(files.lock, decision.from, me)) throw new UsageError(`stack ${ps.name}: the lock changed hands while taking it over; try again`);
+    if (!takeOver(files.lock, decision.from, me)) throw new UsageError(`stack ${name}: the lock changed hands while taking it over; try again`);
   }
-  const status = readJson<RolloutStatus>(files.status);
-  const events = eventSink(files, Boolean(flags.json));
   try {
-    const log = engineLog(files);
-    const openMs = Date.now() - t0;
-    const timings = await rollBackNow(ps, state, to, log, async () => {
+    const traffic = canaryTraffic(to);
+    let routerMs: number | undefined;
+    let switchFailure: string | undefined;
+    if (fast.ok) {
+      try {
+        await switchLocalRouter(fast.state.router, traffic);
+        routerMs = Date.now() - t0;
+      } catch (e) {
+        // The `up` below still moves traffic: the fast path failing must not stop the rollback.
+        switchFailure = (e as Error).message;
+      }
+    }
+    // Only now the engine side: the Automation API, the rollout's files and events.
+    const runner = await import("./rollout-runner");
+    const status = readJson<RolloutStatus>(files.status);
+    const events = runner.eventSink(files, Boolean(flags.json));
+    const log = runner.engineLog(files);
+    if (switchFailure) log(`router switch failed (${switchFailure}); the up below moves the traffic`);
+    const beforeUp = async () => {
       // The router already serves the stable color; the running rollout must stop before our `up`
       // (the engine allows one update per stack). It stops after its current `up`.
       if (decision.action === "take-over" && processAlive(decision.from.pid) && decision.from.pid !== process.pid) {
         process.kill(decision.from.pid, "SIGTERM");
         if (!(await waitForExit(decision.from.pid, 180_000))) throw new Error(`the rollout (pid ${decision.from.pid}) did not stop within 180 s`);
       }
-    });
-    const traffic = canaryTraffic(to, 100);
+    };
+    let timings: { routerMs?: number; convergeMs: number; health: string };
+    if (slowState) {
+      const readMs = Date.now() - t0;
+      const r = await runner.rollBackNow(ps!, slowState, to, log, beforeUp);
+      // rollBackNow counts from after the slow read; report from the command's start.
+      timings = { ...r, routerMs: r.routerMs === undefined ? undefined : r.routerMs + readMs, convergeMs: r.convergeMs + readMs };
+    } else {
+      const { openStack } = await import("./automation");
+      ps = await openStack(name);
+      timings = { routerMs, ...(await runner.convergeOn(ps, to, view.url, log, beforeUp, t0)) };
+    }
     const reason = flags.to ? `version revert to ${flags.to}` : "npm run rollback";
-    events.emit({ type: "rolled-back", at: new Date().toISOString(), stack: ps.name, version: state.versions[to]!, rolloutId: status?.rolloutId ?? randomUUID(), to: { color: to, version: state.versions[to]! }, traffic, routerMs: timings.routerMs, convergeMs: timings.convergeMs, reason });
+    events.emit({ type: "rolled-back", at: new Date().toISOString(), stack: name, version, rolloutId: status?.rolloutId ?? randomUUID(), to: { color: to, version }, traffic, routerMs: timings.routerMs, convergeMs: timings.convergeMs, reason });
+    const { TERMINAL_PHASES } = await import("../components/rollout/control");
     if (status && !TERMINAL_PHASES.includes(status.phase)) writeAtomic(files.status, JSON.stringify({ ...status, phase: "rolled-back", traffic, result: reason, updatedAt: new Date().toISOString() }, null, 2));
-    const router = timings.routerMs !== undefined ? `router switched ${timings.routerMs} ms after the stack was read (${openMs} ms)` : "router switched by the up";
-    const summary = `rolled back to ${to} ${state.versions[to]} in stack ${ps.name}: ${router}, converged in ${(timings.convergeMs / 1000).toFixed(1)} s; health of ${to}: ${timings.health}`;
+    const how = fast.ok ? "stack read from its checkpoint" : "stack read through the engine";
+    const router = timings.routerMs !== undefined ? `router switched ${timings.routerMs} ms after the command started (${how})` : `router switched by the up${switchFailure ? ` (the direct switch failed: ${switchFailure})` : ""}`;
+    const summary = `rolled back to ${to} ${version} in stack ${name}: ${router}, converged in ${(timings.convergeMs / 1000).toFixed(1)} s; health of ${to}: ${timings.health}`;
     (flags.json ? process.stderr : process.stdout).write(`${summary}\n`);
     return timings.health === "ok" ? 0 : 1;
   } finally {

@@ -13,10 +13,11 @@ import { LiveAnalysis } from "../components/rollout/live-analysis";
 import { prometheusSource } from "../components/gates/prometheus-source";
 import { MetricsSource } from "../components/gates/metrics-source";
 import * as paths from "../components/targets/local/paths";
+import { readProjectFastState } from "../components/targets/local/checkpoint";
 import { watchLocalInstances } from "../components/targets/local/instance-signals";
 import { routerInputsFromState, switchLocalRouter } from "../components/targets/local/traffic-switch";
 import { COLOR_HEADER, Color, StableReleases, Traffic } from "../components/types";
-import { ProjectStack } from "./automation";
+import { ProjectStack, ROOT } from "./automation";
 
 export interface StackState {
   config: StackConfig;
@@ -82,7 +83,10 @@ export async function rollBackNow(ps: ProjectStack, state: StackState, to: Color
   const traffic: Traffic = canaryTraffic(to, 100);
   if (state.config.target === "local") {
     try {
-      const inputs = routerInputsFromState(await ps.exportDeployment());
+      // The checkpoint as a file when it can be trusted (no engine run: about half a second less),
+      // else the same state through the engine.
+      const fast = readProjectFastState(ROOT, ps.name);
+      const inputs = fast.ok ? fast.state.router : routerInputsFromState(await ps.exportDeployment());
       if (inputs) {
         await switchLocalRouter(inputs, traffic);
         routerMs = Date.now() - t0;
@@ -92,12 +96,21 @@ export async function rollBackNow(ps: ProjectStack, state: StackState, to: Color
       log(`router switch failed (${(e as Error).message}); the up below moves the traffic`);
     }
   }
+  const { convergeMs, health } = await convergeOn(ps, to, state.url, log, beforeUp, t0);
+  return { routerMs, convergeMs, health };
+}
+
+/**
+ * After the router serves `to` (or when the `up` must move it): the config edit and an `up` that
+ * records the same split, then a health check of `to`. `convergeMs` counts from `t0`.
+ */
+export async function convergeOn(ps: ProjectStack, to: Color, url: string | undefined, log: (line: string) => void, beforeUp: (() => Promise<void>) | undefined, t0: number): Promise<Omit<RollbackTimings, "routerMs">> {
   await beforeUp?.();
   await ps.setConfig("traffic.green", String(greenFor(to)));
   await ps.up(log);
   const convergeMs = Date.now() - t0;
-  const health = state.url ? await healthOf(state.url, to) : "not checked (no url output)";
-  return { routerMs, convergeMs, health };
+  const health = url ? await healthOf(url, to) : "not checked (no url output)";
+  return { convergeMs, health };
 }
 
 /** The metrics source a rollout reads on this target. */

@@ -242,7 +242,9 @@ export class RolloutController {
       for (const cmd of this.deps.poll()) {
         if (cmd.verb === "abort") return { kind: "abort", by: cmd.by };
         if (cmd.verb === "promote") return { kind: "next", by: "operator" };
-        if (cmd.verb === "pause" && !paused) {
+        if (cmd.verb === "pause") {
+          // Acknowledged even when already paused (by an inconclusive window, or twice): the
+          // operator's pause holds until a resume, whatever paused it first.
           paused = "operator";
           pausedEvent("operator", `by ${cmd.by}`);
           this.update({ phase: "paused", pausedReason: `by ${cmd.by}` });

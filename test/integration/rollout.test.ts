@@ -202,6 +202,9 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     const report = await load.stop();
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /rolled back to blue v1\.0\.0 .*health of blue: ok/);
+    // The fast path: the command switched the router itself, from the checkpoint, before loading Pulumi.
+    const own = /router switched (\d+) ms after the command started \(stack read from its checkpoint\)/.exec(r.stdout);
+    assert.ok(own, `the rollback did not take the fast path:\n${r.stdout}\n${r.stderr}`);
     assert.equal(report.failed, 0, report.raw);
     assert.equal(events.filter((e) => e.status !== 200).length, 0, "probe requests failed");
     const lastGreen = Math.max(...events.filter((e) => e.color !== "blue").map((e) => e.t));
@@ -211,6 +214,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     assert.equal((out.change as { kind: string }).kind, "rollback");
     assert.match(JSON.stringify(out.gates), /never gated/);
     figures["rollback: command start to 100% on stable (ms)"] = lastGreen - t0;
+    figures["rollback: the command's own time to the router switched (ms, excludes node's start)"] = Number(own[1]);
     figures["rollback: command start to converged stack (ms)"] = tDone - t0;
     figures["rollback: requests during (hey / probe), failed"] = `${report.requests} / ${events.length}, ${report.failed}`;
     console.log(`      figures: ${JSON.stringify(figures)}`);

@@ -138,6 +138,19 @@ describe("rollout: the controller (fake clock)", () => {
     assert.ok(!w.events().some((e) => e.type === "paused" && e.reason === "inconclusive"));
   });
 
+  it("an operator pause while already paused by an inconclusive window is acknowledged and holds until resume", async () => {
+    const w = world({ verdict: (now) => (now < 40_000 ? QUIET : PASS), commands: [{ at: 30_000, verb: "pause" }, { at: 90_000, verb: "resume" }] });
+    const r = await new RolloutController(plan({ steps: [10, 100] }), w.deps).run();
+    assert.equal(r.exitCode, 0, r.message);
+    const ev = w.events();
+    const inconclusive = ev.find((e) => e.type === "paused" && e.reason === "inconclusive");
+    const operator = ev.find((e) => e.type === "paused" && e.reason === "operator");
+    assert.ok(inconclusive && operator, `paused events: ${JSON.stringify(ev.filter((e) => e.type === "paused"))}`);
+    assert.ok(Date.parse(operator.at) > Date.parse(inconclusive.at), "the operator's pause came second and was still acknowledged");
+    const firstPromotion = ev.find((e) => e.type === "promoted")!;
+    assert.ok(Date.parse(firstPromotion.at) >= 90_000, `promoted at ${firstPromotion.at}, before the resume`);
+  });
+
   it("a quiet source never promotes on its own (it stays paused until told)", async () => {
     const w = world({ verdict: () => QUIET, commands: [{ at: 600_000, verb: "abort" }] });
     const r = await new RolloutController(plan(), w.deps).run();

@@ -4,7 +4,7 @@
 // split, so the stack converges with nothing further changed.
 import { ROLE_PROPERTY, ROLES } from "../../roles";
 import { Traffic, checkTraffic } from "../../types";
-import { RouterInputs, applyWeights } from "./router-provider";
+import { RouterInputs, applyWeights } from "./router-apply";
 
 interface StateResource {
   type?: string;

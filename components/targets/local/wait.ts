@@ -1,6 +1,5 @@
 // Bounded polling helpers shared by the local providers.
 import * as fs from "fs";
-import axios from "axios";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -35,6 +34,8 @@ export async function waitFor<T>(
 
 /** GET a local URL, answering the status and headers, or undefined when nothing answers. */
 export async function probeHttp(url: string, headers: Record<string, string> = {}) {
+  // Loaded on first use: `npm run rollback` imports this module on its fast path, which has no use for axios.
+  const { default: axios } = await import("axios");
   const res = await axios.get(url, { timeout: 2000, validateStatus: () => true, headers, proxy: false });
   return { status: res.status, headers: res.headers as Record<string, string>, data: res.data as unknown };
 }
