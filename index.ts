@@ -3,6 +3,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "./components/config/read-config";
+import { NOTIFIED_BY_COMMAND_ENV } from "./components/notify/notify-config";
 import { configuredTraffic } from "./components/config/stack-config";
 import { BlueGreenService } from "./components/service/blue-green-service";
 import { AppliedBackup, AppliedState, backupTrigger, planShift, retirementProblems } from "./components/shift/plan";
@@ -15,14 +16,16 @@ async function previousState(): Promise<(AppliedState & { backup?: AppliedBackup
   // `proven` and `snapshot` are the names stacks made before the words were settled used.
   const self = new pulumi.StackReference(`organization/${pulumi.getProject()}/${pulumi.getStack()}`);
   const output = (k: string) => self.getOutputDetails(k).then((d) => d.value);
-  const [traffic, versions, stableReleases, proven, backup, snapshot] = await Promise.all(
-    ["traffic", "versions", "stableReleases", "proven", "backup", "snapshot"].map(output),
+  const [traffic, versions, stableReleases, proven, provenReleases, backup, snapshot] = await Promise.all(
+    ["traffic", "versions", "stableReleases", "proven", "provenReleases", "backup", "snapshot"].map(output),
   );
-  return traffic ? { traffic, versions, stableReleases: stableReleases ?? proven, backup: backup ?? snapshot } : undefined;
+  return traffic ? { traffic, versions, stableReleases: stableReleases ?? proven, provenReleases, backup: backup ?? snapshot } : undefined;
 }
 
 // Validated synchronously, before anything else, so bad input fails fast with only its message.
 const { config, sensitive } = readStackConfig();
+// Set by scripts/automation.ts for every `up` the rollout commands run.
+const announcedByCommand = process.env[NOTIFIED_BY_COMMAND_ENV] === "1";
 
 async function main() {
   const versions = { blue: config.blue.version, green: config.green.version };
@@ -42,13 +45,22 @@ async function main() {
     stack: pulumi.getStack(),
     recordDirectory: path.join(stateDir(), "records"),
     sensitiveConfig: sensitive,
-    webhookUrl: config.notifications.webhookUrl ? pulumi.secret(config.notifications.webhookUrl) : undefined,
+    // Under the rollout commands (deploy, rollout, rollback) the command notifies for every event
+    // itself (components/notify): the record's per-up post would say it twice, and in a rollback's
+    // converging up it would wait on the receiver.
+    ...(announcedByCommand
+      ? {}
+      : {
+          webhookUrl: config.notifications.webhookUrl ? pulumi.secret(config.notifications.webhookUrl) : undefined,
+          signingKey: config.notifications.signingKey ? pulumi.secret(config.notifications.signingKey) : undefined,
+        }),
   });
   return {
     url: svc.url,
     traffic: svc.traffic,
     versions: svc.versions,
     stableReleases: plan.nextStableReleases,
+    provenReleases: plan.nextProvenReleases,
     stable: plan.nextStable ?? null,
     change: { kind: plan.kind, towards: plan.towards ?? null, hotfix: config.hotfix, deploymentWindowOverridden: config.hotfix && isPromotion(plan.kind) },
     backup: svc.backup

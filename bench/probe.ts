@@ -1,19 +1,21 @@
-// A probe for the rollback and kubernetes sections: which color answered each request, and when.
+// A probe for the rollback, kubernetes and flagger sections: which color and release answered each
+// request, and when.
 import * as http from "http";
 import { sleep } from "./stats";
 
-/** Requests sent continuously (4 at a time, with `headers`) while recording which color answered, and when. */
+/** Requests sent continuously (4 at a time, with `headers`) while recording which color and release answered, and when. */
 export function startProbe(url: string, workers = 4, headers: Record<string, string> = {}) {
-  const events: { t: number; color: string }[] = [];
+  const events: { t: number; color: string; version?: string }[] = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: workers });
   let stopped = false;
   const one = () =>
     new Promise<void>((resolve) => {
       const req = http.get(url, { agent, headers, timeout: 5000 }, (res) => {
         const color = res.statusCode === 200 ? String(res.headers["x-runbook-color"]) : `status ${res.statusCode}`;
+        const version = res.headers["x-runbook-version"];
         res.resume();
         res.on("end", () => {
-          events.push({ t: Date.now(), color });
+          events.push({ t: Date.now(), color, ...(typeof version === "string" ? { version } : {}) });
           resolve();
         });
       });

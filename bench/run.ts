@@ -3,6 +3,8 @@
 // same run (the two commands interleaved). Prints a Markdown table (for the README) and writes
 // bench/results/latest.json with every sample.
 //
+//   floor      a no-op `up` of a one-resource stack before and after the engine floor's cuts, and
+//              where it spends its time (bench/floor.ts)
 //   rollback   config edit + `pulumi up --yes` until the router sends 100% to the stable color,
 //              against a no-op `pulumi up` of a one-resource stack (the engine's floor)
 //   shift      10 traffic shifts under a steady load: requests/s sustained, failed requests,
@@ -14,6 +16,8 @@
 //   rollout    `npm run rollback` under load: command start to 100% of requests on the stable
 //              color, to the converged stack, failed requests (bench/rollout.ts)
 //   kubernetes the same flow on the project's own cluster (bench/kubernetes.ts)
+//   flagger    Flagger and `npm run deploy` on that cluster with the same bad and good releases
+//              (bench/flagger.ts; builds Flagger from its Go module once)
 import * as fs from "fs";
 import * as path from "path";
 import { CHECK_NAMES, GateConfig, gateConfigSchema } from "../components/gates/gate-config";
@@ -24,6 +28,8 @@ import { Supervisor } from "../components/targets/local/supervisor";
 import { routerProgram } from "../components/targets/local/names";
 import { parseFlags, runMain } from "../scripts/cli-args";
 import { startLoad } from "../scripts/load";
+import { flaggerSection } from "./flagger";
+import { floorSection } from "./floor";
 import { kubernetesSection } from "./kubernetes";
 import { rolloutSection } from "./rollout";
 import { describeMachine, machine } from "./machine";
@@ -31,8 +37,9 @@ import { startProbe } from "./probe";
 import { median, range, secs, sleep } from "./stats";
 import { MemoryReport, engineProcessKind, sampleMemory } from "./proc";
 import { ROOT, RunResult, ThrowawayStack } from "../test/integration/harness";
+import { normalLatency, simulateRates } from "../test/unit/helpers/gate-simulation";
 
-const SECTIONS = ["rollback", "rollout", "shift", "gate", "scale", "kubernetes"] as const;
+const SECTIONS = ["floor", "rollback", "rollout", "shift", "gate", "scale", "kubernetes", "flagger"] as const;
 type Section = (typeof SECTIONS)[number];
 
 // Ports of the benchmark (the integration tests use others): the stack's router and instances.
@@ -47,7 +54,7 @@ const SCALE_SERVICES = [1, 25];
 // The benchmark runs any day: the demo's policy config opens the deployment window every day.
 const POLICY_ENV = { RUNBOOK_POLICY_CONFIG: path.join(ROOT, "policies", "config", "demo.json") };
 
-const USAGE = "npm run bench -- [--runs N] [--gate-runs N] [--gate-repeats N] [--only rollback,rollout,shift,gate,scale,kubernetes]";
+const USAGE = "npm run bench -- [--runs N] [--gate-runs N] [--gate-repeats N] [--only floor,rollback,rollout,shift,gate,scale,kubernetes,flagger]";
 
 interface Figure {
   section: Section;
@@ -105,6 +112,8 @@ async function rollbackSection(stack: ThrowawayStack, runs: number): Promise<voi
     const rollbackMs: number[] = [];
     const commandMs: number[] = [];
     const noopMs: number[] = [];
+    const rollbackUpMs: number[] = [];
+    const sameNoopMs: number[] = [];
     const probeRequests: number[] = [];
     const probeFailures: Record<string, number> = {};
     for (let i = 0; i < runs; i++) {
@@ -131,14 +140,19 @@ async function rollbackSection(stack: ThrowawayStack, runs: number): Promise<voi
       if (failed.length) log(`warning: ${failed.length} probe request(s) failed during rollback run ${i + 1}: ${failed.map((f) => f.color).join(", ")}`);
       rollbackMs.push(lastOther - t0);
       commandMs.push(tUp - t0);
-      // Side by side: the engine's floor right after.
+      // Side by side: the engine's floor right after, and a no-op `up` of this same stack (nothing
+      // edited since the rollback): what the rollback's `up` costs beyond the stack's own floor.
       prebuild();
       const tNoop = Date.now();
       noopMs.push(must(await noop.up(POLICY_ENV), "no-op up").ms);
       rebuiltDuring(tNoop, "a no-op up");
-      log(`rollback run ${i + 1}/${runs}: 100% blue after ${secs(rollbackMs[i])}, command ${secs(commandMs[i])} (up ${secs(up.ms)}); no-op up ${secs(noopMs[i])}`);
+      rollbackUpMs.push(up.ms);
+      const tSame = Date.now();
+      sameNoopMs.push(must(await stack.up(POLICY_ENV), "no-op up of the same stack").ms);
+      rebuiltDuring(tSame, "a no-op up of the same stack");
+      log(`rollback run ${i + 1}/${runs}: 100% blue after ${secs(rollbackMs[i])}, command ${secs(commandMs[i])} (up ${secs(up.ms)}); no-op up ${secs(noopMs[i])}; same stack no-op up ${secs(sameNoopMs[i])}`);
     }
-    raw.rollback = { rollbackMs, commandMs, noopMs, probeRequests, probeFailures };
+    raw.rollback = { rollbackMs, commandMs, noopMs, rollbackUpMs, sameNoopMs, probeRequests, probeFailures };
     const failedProbes = Object.values(probeFailures).reduce((a, b) => a + b, 0);
     const probeNote = `probe (Node.js keep-alive client, 4 at a time): ${probeRequests.reduce((a, b) => a + b, 0)} requests, ${failedProbes} failed${failedProbes ? ` (${Object.entries(probeFailures).map(([k, v]) => `${v} ${k}`).join(", ")}: a request sent on a keep-alive connection the reload closed; clients that retry, like hey, see none)` : ""}`;
     const r = median(rollbackMs);
@@ -147,6 +161,7 @@ async function rollbackSection(stack: ThrowawayStack, runs: number): Promise<voi
       { section: "rollback", figure: "rollback: config edit + `up --yes` until 100% of requests reach the stable color", value: secs(r), runs: `median of ${runs}`, notes: `range ${range(rollbackMs)}; the command itself returns after ${secs(median(commandMs))}; ${probeNote}`, samples: rollbackMs },
       { section: "rollback", figure: "no-op `up --yes`, one-resource stack (the engine's floor)", value: secs(n), runs: `median of ${runs}`, notes: `range ${range(noopMs)}; one dynamic resource, same wrapper, engine and policy pack, run right after each rollback`, samples: noopMs },
       { section: "rollback", figure: "rollback / engine floor", value: `${(r / n).toFixed(2)}×`, runs: `${runs} pairs`, notes: "measured side by side (interleaved) in this run", samples: rollbackMs.map((x, i) => x / noopMs[i]) },
+      { section: "rollback", figure: "rollback `up --yes` / no-op `up --yes` of the same stack", value: `${median(rollbackUpMs.map((x, i) => x / sameNoopMs[i])).toFixed(2)}×`, runs: `${runs} pairs`, notes: `median of the pair ratios; rollback up ${secs(median(rollbackUpMs))}, no-op up ${secs(median(sameNoopMs))} (${range(sameNoopMs)}), each pair run back to back`, samples: rollbackUpMs.map((x, i) => x / sameNoopMs[i]) },
     );
   } finally {
     await noop.cleanup();
@@ -250,11 +265,20 @@ async function gateSection(stack: ThrowawayStack, runs: number, repeats: number)
     if (!ok) falseFailures.push(results.filter((r) => r.status !== "pass").map((r) => `${r.check}: ${r.summary}`).join("; "));
     log(`gate repeat ${i + 1}/${repeats}: ${ok ? "pass" : `FAIL (${falseFailures[falseFailures.length - 1]})`}`);
   }
-  raw.gate = { failMs, passMs, verdicts, falseFailures };
-  const rate = `${cfg.analysis.syntheticRps} req/s to each color for ${cfg.analysis.windowSeconds} s`;
+  // The method's own rates, simulated (the same model as the unit tests): 20,000 windows each.
+  const simulated = [0.0005, 0.001, 0.02, 0.05].map((p) => ({ p, r: simulateRates(14, 20_000, { canary: { errorRate: p, latency: normalLatency }, checks: ["error-rate"] }) }));
+  raw.gate = { failMs, passMs, verdicts, falseFailures, simulated };
+  const rate = `${cfg.analysis.syntheticRps} req/s to each color for at most ${cfg.analysis.windowSeconds} s (sequential looks)`;
   figures.push(
-    { section: "gate", figure: "gate: time to fail a release with 5% errors", value: secs(median(failMs)), runs: `median of ${runs}`, notes: `range ${range(failMs)}; default gate: ${rate}, ${cfg.retries} retries ${cfg.intervalSeconds} s apart (every attempt fails)`, samples: failMs },
+    { section: "gate", figure: "gate: time to fail a release with 5% errors", value: secs(median(failMs)), runs: `median of ${runs}`, notes: `range ${range(failMs)}; default gate: ${rate}; a sequential failure is final (the ${cfg.retries} retries are for inconclusive windows)`, samples: failMs },
     { section: "gate", figure: "gate: time to pass a good release", value: secs(median(passMs)), runs: `median of ${runs}`, notes: `range ${range(passMs)}; default gate: ${rate}`, samples: passMs },
+    ...simulated.map(({ p, r }) => ({
+      section: "gate" as const,
+      figure: `gate, simulated: a canary erring ${(p * 100).toFixed(2)}% of requests`,
+      value: `${(r.fail * 100).toFixed(1)}% failed`,
+      runs: `${r.windows.toLocaleString("en-US")} simulated windows`,
+      notes: `${(r.sequentialFail * 100).toFixed(1)}% by a sequential (final) decision; median ${Number.isNaN(r.medianFailSeconds) ? "-" : `${r.medianFailSeconds} s`} of traffic to a fail, ${Number.isNaN(r.medianPassSeconds) ? "-" : `${r.medianPassSeconds} s`} to a pass; 30 req/s, looks 1 s behind (test/unit/helpers/gate-simulation.ts)`,
+    })),
     { section: "gate", figure: "gate: false failures of a good release", value: `${falseFailures.length} of ${repeats}`, runs: `${repeats} gate runs`, notes: `runChecks (the gate's checks) called directly against the deployed release, single attempts (retries 0), ${rate}${falseFailures.length ? `; failures: ${falseFailures.join(" | ")}` : ""}`, samples: verdicts.map((v) => (v ? 0 : 1)) },
   );
 }
@@ -347,6 +371,11 @@ async function main(): Promise<number> {
   const m = machine(ROOT);
   const startedAt = new Date();
   log(`machine: ${describeMachine(m)}`);
+  if (want("floor")) {
+    const f = await floorSection(runs, POLICY_ENV, log, must);
+    raw.floor = f.raw;
+    figures.push(...f.figures.map((x) => ({ ...x, section: "floor" as const })));
+  }
   if (want("scale")) await scaleSection(runs);
   if (want("rollback") || want("shift") || want("gate")) {
     const stack = await ThrowawayStack.create("app", {
@@ -376,6 +405,11 @@ async function main(): Promise<number> {
     const k = await kubernetesSection(runs, POLICY_ENV, log, must);
     raw.kubernetes = k.raw;
     figures.push(...k.figures.map((f) => ({ ...f, section: "kubernetes" as const })));
+  }
+  if (want("flagger")) {
+    const f = await flaggerSection(POLICY_ENV, log, must);
+    raw.flagger = f.raw;
+    figures.push(...f.figures.map((x) => ({ ...x, section: "flagger" as const })));
   }
   const order = (f: Figure) => SECTIONS.indexOf(f.section);
   figures.sort((a, b) => order(a) - order(b));

@@ -165,8 +165,8 @@ packages() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$logs/apt.log" 2>&1 \
-    || { apt-get update -q >>"$logs/apt.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$logs/apt.log" 2>&1; } \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >"$logs/apt.log" 2>&1 \
+    || { apt-get -o DPkg::Lock::Timeout=600 update -q >>"$logs/apt.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >>"$logs/apt.log" 2>&1; } \
     || die "apt-get install failed (see $logs/apt.log)"
   # This cluster runs its own containerd; a system one (where an init system started it) is not used.
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then

@@ -89,6 +89,19 @@ export interface StableRelease {
 /** The stable release of each color, with the time it reached 100%. */
 export type StableReleases = Partial<Record<Color, { version: string; since: string }>>;
 
+/**
+ * Releases that have served 100% (on either color) and have not been rolled back from since, newest
+ * first: a version revert may bring one back to a color without a gate (the runbook's Method 2).
+ */
+export type ProvenReleases = { version: string; since: string }[];
+
+/** The proven releases a stack from before the history existed had: its stable ones. */
+export function provenFromStable(stable: StableReleases): ProvenReleases {
+  return Object.values(stable)
+    .filter((r): r is { version: string; since: string } => Boolean(r))
+    .sort((a, b) => b.since.localeCompare(a.since));
+}
+
 export interface ShiftPlan {
   kind: ShiftKind;
   /** Traffic the last successful `up` applied (undefined on the first deployment). */
@@ -101,6 +114,9 @@ export interface ShiftPlan {
   /** Stable releases before and after this update. */
   stableReleases: StableReleases;
   nextStableReleases: StableReleases;
+  /** Proven releases before and after this update (the `provenReleases` stack output). */
+  provenReleases: ProvenReleases;
+  nextProvenReleases: ProvenReleases;
   /** The stable release kept as the instant rollback target, before this update. */
   stable?: StableRelease;
   /** The same after this update (the `stable` stack output). */

@@ -5,6 +5,7 @@
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE } from "../components/config/schema-helpers";
+import { NOTIFIED_BY_COMMAND_ENV } from "../components/notify/notify-config";
 import { STACK_NAME, UsageError } from "./cli-args";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,6 +34,8 @@ export async function openStack(name: string, flag = "--env"): Promise<ProjectSt
   const bin: string | undefined = engineEnv.ensureEngine(ROOT);
   const env = engineEnv.pulumiEnv(ROOT, bin, name) as NodeJS.ProcessEnv;
   const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string"));
+  // These commands send their own notifications (components/notify); the program's record does not.
+  envVars[NOTIFIED_BY_COMMAND_ENV] = "1";
   const pulumiCommand = await PulumiCommand.get({ ...(bin ? { root: path.dirname(bin) } : {}), skipVersionCheck: true });
   const ws = await LocalWorkspace.create({ workDir: ROOT, pulumiCommand, envVars });
   const known = (await ws.listStacks()).map((s) => s.name);

@@ -26,6 +26,16 @@ export function parseFlags<S extends Spec>(argv: string[], spec: S, usage: strin
   return values as never;
 }
 
+const finishers: (() => Promise<unknown>)[] = [];
+
+/**
+ * Work a command does after its main settled, whatever the outcome, once its result is printed
+ * (its notifications, flushed within their bound). A finisher's failure is ignored.
+ */
+export function atExit(finish: () => Promise<unknown>): void {
+  finishers.push(finish);
+}
+
 /** Runs a command's main, printing usage errors (exit 2) and failures (exit 1) without a stack trace. */
 export function runMain(main: () => Promise<number>): void {
   main()
@@ -33,5 +43,6 @@ export function runMain(main: () => Promise<number>): void {
     .catch((e) => {
       console.error(`error: ${(e as Error).message}`);
       process.exitCode = e instanceof UsageError ? 2 : 1;
-    });
+    })
+    .finally(() => Promise.allSettled(finishers.splice(0).map((f) => f())));
 }

@@ -8,13 +8,13 @@ import { randomUUID } from "crypto";
 import * as readline from "readline";
 import { DURATION_FORMAT, parseDuration, parsePause } from "../components/rollout/duration";
 import { rolloutFiles, writeAtomic } from "../components/rollout/files";
-import { currentHolder, lockDecision, readLock, release, tryAcquire } from "../components/rollout/lock";
+import { currentHolder, lockDecision, readLock, release, stuckRolloutLock, tryAcquire } from "../components/rollout/lock";
 import { RolloutPlan } from "../components/rollout/controller";
 import { parseSteps } from "../components/rollout/steps";
 import { COLORS, Color, otherColor } from "../components/types";
 import { openStack } from "./automation";
 import { UsageError, parseFlags, runMain } from "./cli-args";
-import { eventSink, readState, runRollout } from "./rollout-runner";
+import { eventSink, notifierFor, readState, runRollout, stuckLockEvent } from "./rollout-runner";
 
 const USAGE = "npm run deploy -- --env <stack> --version <v1.2.3> [--steps 10,50,100] [--pause <duration>|manual] [--bake <duration>] [--message <why>] [--yes] [--json]";
 const VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
       steps: { type: "string", description: "canary percent after each step" },
       pause: { type: "string", description: "pause after each step below 100" },
       bake: { type: "string", description: "watched time at 100%" },
-      message: { type: "string", description: "why (recorded in the lock)" },
+      message: { type: "string", description: "why (recorded in the lock; the changes of the deployment-starting notification)" },
       yes: { type: "boolean", description: "do not ask" },
       json: { type: "boolean", description: "events as JSON lines" },
     },
@@ -60,9 +60,16 @@ async function main(): Promise<number> {
   const ps = await openStack(flags.env);
   const state = await readState(ps);
   const files = rolloutFiles(ps.name);
+  // Built before anything changes: a template file it cannot use is a usage error here.
+  const notifier = notifierFor(state.config, files, { strict: true });
   // The lock first: "who holds it" is the answer while a rollout runs, not the split it left.
-  const decision = lockDecision("deploy", readLock(files.lock), { stack: ps.name });
-  if (decision.action === "refuse") throw new UsageError(decision.message);
+  const held = readLock(files.lock);
+  const decision = lockDecision("deploy", held, { stack: ps.name });
+  if (decision.action === "refuse") {
+    // A lock nothing will release: someone must act, so it is notified (not only printed here).
+    if (stuckRolloutLock(held)) notifier?.notify(stuckLockEvent(ps.name, held, "npm run deploy (refused)"));
+    throw new UsageError(decision.message);
+  }
   const stableColor = COLORS.find((c) => state.traffic?.[c] === 100);
   if (!state.traffic || !stableColor) {
     const split = state.traffic ? `blue ${state.traffic.blue}% / green ${state.traffic.green}%` : "nothing deployed yet";
@@ -87,6 +94,7 @@ async function main(): Promise<number> {
     resumeCommand: `npm run rollout -- resume --env ${ps.name}`,
     rollbackCommand: `npm run rollback -- --env ${ps.name}`,
     command: ["npm run deploy --", ...process.argv.slice(2)].join(" "),
+    message: flags.message,
   };
 
   const me = currentHolder("rollout", flags.message ?? `deploy ${flags.version} to ${canary}`);
@@ -113,7 +121,7 @@ async function main(): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const result = await runRollout({ ps, state, plan, files, events: eventSink(files, Boolean(flags.json)), onController: (c) => (stop = () => c.interrupt()) });
+    const result = await runRollout({ ps, state, plan, files, events: eventSink(files, Boolean(flags.json), notifier), onController: (c) => (stop = () => c.interrupt()) });
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (result.exitCode !== 0) process.stderr.write(`${result.phase === "interrupted" ? "interrupted" : "error"}: ${result.message}\n`);

@@ -19,10 +19,15 @@ const THROWAWAY_PASSPHRASE = "deployment-runbook-throwaway-stack";
 const THROWAWAY_STACK = /^(local|kube|demo|test-[\w-]+|bench-[\w-]+)$/;
 
 function ensureInstalled(root) {
-  if (fs.existsSync(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json"))) return;
-  console.error("installing npm packages (npm ci)...");
+  // Keyed by the lockfile, so a checkout that gained a dependency installs it.
+  const lock = require("crypto").createHash("sha256").update(fs.readFileSync(path.join(root, "package-lock.json"))).digest("hex");
+  const stamp = path.join(root, "node_modules", ".runbook-lock-sha256");
+  const installed = fs.existsSync(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json"));
+  if (installed && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === lock) return;
+  console.error(`installing npm packages (npm ci${installed ? ": package-lock.json changed" : ""})...`);
   const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) throw new Error("npm ci failed");
+  fs.writeFileSync(stamp, `${lock}\n`);
 }
 
 /** Returns a bin folder to put first on PATH, or undefined when a matching pulumi is already there. */
@@ -120,7 +125,21 @@ function pulumiEnv(root, bin, stack) {
   if (!env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE && stack && THROWAWAY_STACK.test(stack)) {
     env.PULUMI_CONFIG_PASSPHRASE = THROWAWAY_PASSPHRASE;
   }
+  const preload = nodePreloadOption(root);
+  if (preload && !(env.NODE_OPTIONS || "").includes(preload)) env.NODE_OPTIONS = `${env.NODE_OPTIONS ? `${env.NODE_OPTIONS} ` : ""}${preload}`;
   return env;
+}
+
+/**
+ * `--require` of scripts/node-preload.js for the Node.js processes the engine starts (program,
+ * policy pack, dynamic providers): a second off each one's start (see that file).
+ * RUNBOOK_NODE_PRELOAD=off leaves them as the SDK starts them (the bench's "before" figure).
+ */
+function nodePreloadOption(root) {
+  if (process.env.RUNBOOK_NODE_PRELOAD === "off") return undefined;
+  const file = path.join(root, "scripts", "node-preload.js");
+  // NODE_OPTIONS splits on spaces; a path with one must be quoted.
+  return `--require ${/\s/.test(file) ? JSON.stringify(file) : file}`;
 }
 
 module.exports = { ensureBuilt, ensureEngine, ensureInstalled, fileBackendUrl, pinnedEngineVersion, pulumiEnv, THROWAWAY_STACK };

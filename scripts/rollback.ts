@@ -1,8 +1,10 @@
 // `npm run rollback -- --env <stack> [--to <version>] [--take-over] [--json]`: the emergency path.
 // Traffic goes to the stable color first (the router is switched at once), then the stack converges
 // with an `up` that changes nothing further, then the stable color's health is checked. Never
-// gated, never blocked by windows or backup age. `--to` names a release that served 100% and still
-// runs on a color (the runbook's version revert): that too is a rollback, not a promotion.
+// gated, never blocked by windows or backup age. `--to` names a release that served 100% (the
+// runbook's version revert): that too is a rollback, not a promotion. When no color runs it any more
+// it goes back on the idle color in the same `up` that moves the traffic (no fast path: its
+// instances must start first), still ungated.
 //
 // On the local target the switch comes before anything loads @pulumi/pulumi (about a second here):
 // the stack is read from the file backend's checkpoint as a plain file (local/checkpoint.ts), the
@@ -14,7 +16,7 @@ import { randomUUID } from "crypto";
 import * as path from "path";
 import type { RolloutStatus } from "../components/rollout/control";
 import { readJson, rolloutFiles, writeAtomic } from "../components/rollout/files";
-import { currentHolder, describeHolder, lockDecision, processAlive, readLock, release, takeOver, tryAcquire } from "../components/rollout/lock";
+import { currentHolder, describeHolder, lockDecision, processAlive, readLock, release, stuckRolloutLock, takeOver, tryAcquire } from "../components/rollout/lock";
 import { FastRead, readProjectFastState } from "../components/targets/local/checkpoint";
 import { switchLocalRouter } from "../components/targets/local/traffic-switch";
 import { Color, Traffic } from "../components/types";
@@ -55,7 +57,7 @@ async function main(): Promise<number> {
   // The fast read (a file) or, when it cannot be trusted, the stack through the engine.
   const fast: FastRead = readProjectFastState(ROOT, name);
   let ps: ProjectStack | undefined;
-  let view: RollbackView & { url?: string };
+  let view: RollbackView & { url?: string; host?: string };
   let slowState: import("./rollout-runner").StackState | undefined;
   if (fast.ok) {
     view = fast.state;
@@ -72,12 +74,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const to = choice.to;
-  const version = view.versions[to]!;
+  const redeploy = choice.kind === "redeploy" ? choice.version : undefined;
+  const version = redeploy ?? view.versions[to]!;
 
   const files = rolloutFiles(name);
   const held = readLock(files.lock);
   const decision = lockDecision("rollback", held, { stack: name, takeOver: flags["take-over"] });
-  if (decision.action === "refuse") throw new UsageError(decision.message);
+  if (decision.action === "refuse") {
+    // Nothing changes on a refusal, so reading the config for the notice delays no rollback.
+    if (stuckRolloutLock(held)) await (await import("./rollout-runner")).notifyStuckLock(name, files, held, "npm run rollback (refused: add --take-over)", ps);
+    throw new UsageError(decision.message);
+  }
+  // Taken over below; notified once the rollback is done (the rollback's own notice goes first).
+  const stuck = stuckRolloutLock(held) ? held : undefined;
   const me = currentHolder("rollout", `rollback to ${to} ${version}`);
   if (decision.action === "acquire") {
     const got = tryAcquire(files.lock, me);
@@ -89,7 +98,7 @@ async function main(): Promise<number> {
     const traffic = canaryTraffic(to);
     let routerMs: number | undefined;
     let switchFailure: string | undefined;
-    if (fast.ok) {
+    if (fast.ok && !redeploy) {
       try {
         await switchLocalRouter(fast.state.router, traffic);
         routerMs = Date.now() - t0;
@@ -101,7 +110,6 @@ async function main(): Promise<number> {
     // Only now the engine side: the Automation API, the rollout's files and events.
     const runner = await import("./rollout-runner");
     const status = readJson<RolloutStatus>(files.status);
-    const events = runner.eventSink(files, Boolean(flags.json));
     const log = runner.engineLog(files);
     if (switchFailure) log(`router switch failed (${switchFailure}); the up below moves the traffic`);
     const beforeUp = async () => {
@@ -113,7 +121,10 @@ async function main(): Promise<number> {
       }
     };
     let timings: { routerMs?: number; convergeMs: number; health: string };
-    if (slowState) {
+    if (redeploy) {
+      ps ??= await (await import("./automation")).openStack(name);
+      timings = await runner.convergeOn(ps, to, view, log, beforeUp, t0, redeploy);
+    } else if (slowState) {
       const readMs = Date.now() - t0;
       const r = await runner.rollBackNow(ps!, slowState, to, log, beforeUp);
       // rollBackNow counts from after the slow read; report from the command's start.
@@ -121,14 +132,22 @@ async function main(): Promise<number> {
     } else {
       const { openStack } = await import("./automation");
       ps = await openStack(name);
-      timings = { routerMs, ...(await runner.convergeOn(ps, to, view.url, log, beforeUp, t0)) };
+      timings = { routerMs, ...(await runner.convergeOn(ps, to, view, log, beforeUp, t0)) };
     }
     const reason = flags.to ? `version revert to ${flags.to}` : "npm run rollback";
-    events.emit({ type: "rolled-back", at: new Date().toISOString(), stack: name, version, rolloutId: status?.rolloutId ?? randomUUID(), to: { color: to, version }, traffic, routerMs: timings.routerMs, convergeMs: timings.convergeMs, reason });
+    const rolledBack = { type: "rolled-back" as const, at: new Date().toISOString(), stack: name, version, rolloutId: status?.rolloutId ?? randomUUID(), to: { color: to, version }, traffic, routerMs: timings.routerMs, convergeMs: timings.convergeMs, reason, before: { traffic: view.traffic, versions: view.versions } };
+    // Traffic has moved and the stack converged: only now the notifications' config is read (the
+    // fast path had the checkpoint only), and they are queued after the event, never awaited.
+    const notifier = await runner.notifierOf(ps!, files, slowState?.config);
+    const events = runner.eventSink(files, Boolean(flags.json), notifier);
+    events.emit(rolledBack);
+    if (stuck) notifier?.notify(runner.stuckLockEvent(name, stuck, "npm run rollback --take-over (took the lock over and rolled back)"));
     const { TERMINAL_PHASES } = await import("../components/rollout/control");
     if (status && !TERMINAL_PHASES.includes(status.phase)) writeAtomic(files.status, JSON.stringify({ ...status, phase: "rolled-back", traffic, result: reason, updatedAt: new Date().toISOString() }, null, 2));
     const how = fast.ok ? "stack read from its checkpoint" : "stack read through the engine";
-    const router = timings.routerMs !== undefined ? `router switched ${timings.routerMs} ms after the command started (${how})` : `router switched by the up${switchFailure ? ` (the direct switch failed: ${switchFailure})` : ""}`;
+    const router = redeploy
+      ? `${redeploy} redeployed on ${to} and the router switched by the same up (ungated)`
+      : timings.routerMs !== undefined ? `router switched ${timings.routerMs} ms after the command started (${how})` : `router switched by the up${switchFailure ? ` (the direct switch failed: ${switchFailure})` : ""}`;
     const summary = `rolled back to ${to} ${version} in stack ${name}: ${router}, converged in ${(timings.convergeMs / 1000).toFixed(1)} s; health of ${to}: ${timings.health}`;
     (flags.json ? process.stderr : process.stdout).write(`${summary}\n`);
     return timings.health === "ok" ? 0 : 1;

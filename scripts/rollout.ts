@@ -7,12 +7,12 @@ import { RolloutStatus, TERMINAL_PHASES, VERBS, Verb, sendCommand } from "../com
 import { canaryTraffic } from "../components/rollout/controller";
 import { RolloutEvent } from "../components/rollout/events";
 import { readJson, readJsonLines, rolloutFiles } from "../components/rollout/files";
-import { currentHolder, describeHolder, lockDecision, processAlive, readLock, release, tryAcquire } from "../components/rollout/lock";
+import { currentHolder, describeHolder, lockDecision, processAlive, readLock, release, stuckRolloutLock, tryAcquire } from "../components/rollout/lock";
 import { ColorFigures } from "../components/rollout/verdict";
 import { formatDuration } from "../components/rollout/duration";
 import { STACK_NAME, openStack } from "./automation";
 import { UsageError, parseFlags, runMain } from "./cli-args";
-import { engineLog, eventSink, readState, rollBackNow, runRollout } from "./rollout-runner";
+import { engineLog, eventSink, notifierFor, notifyStuckLock, readState, rollBackNow, runRollout } from "./rollout-runner";
 
 const ALL = ["status", ...VERBS] as const;
 const USAGE = "npm run rollout -- status|pause|resume|promote|abort --env <stack> [--watch] [--json]";
@@ -101,7 +101,10 @@ async function main(): Promise<number> {
   if (!s?.steps || TERMINAL_PHASES.includes(s.phase)) throw new UsageError(`${verb}: no rollout is running in stack ${stack}${s?.phase ? ` (the last one ${s.phase})` : ""}`);
   if (verb === "pause" || verb === "promote") throw new UsageError(`${verb}: the rollout of ${s.version} in stack ${stack} is ${s.phase} and no process drives it; resume it (npm run rollout -- resume --env ${stack}) or roll back (npm run rollback -- --env ${stack})`);
   const decision = lockDecision(verb === "abort" ? "rollback" : "resume", lock, { stack });
-  if (decision.action === "refuse") throw new UsageError(decision.message);
+  if (decision.action === "refuse") {
+    if (stuckRolloutLock(lock)) await notifyStuckLock(stack, files, lock, `npm run rollout -- ${verb} (refused)`);
+    throw new UsageError(decision.message);
+  }
   const me = currentHolder("rollout", `${verb} ${s.version}`);
   if (decision.action === "acquire") {
     const got = tryAcquire(files.lock, me);
@@ -110,7 +113,8 @@ async function main(): Promise<number> {
   try {
     const ps = await openStack(stack);
     const state = await readState(ps);
-    const events = eventSink(files, Boolean(flags.json));
+    // An abort is a rollback: a template it cannot use is a warning there, not a failure.
+    const events = eventSink(files, Boolean(flags.json), notifierFor(state.config, files, { strict: verb !== "abort" }));
     if (verb === "abort") {
       const t = await rollBackNow(ps, state, s.stable.color, engineLog(files));
       const base = { at: new Date().toISOString(), stack, version: s.version, rolloutId: s.rolloutId };

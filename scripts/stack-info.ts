@@ -42,7 +42,7 @@ export function readStack(stack: string): StackInfo {
 }
 
 /** Every string in a config value (a secret may be a whole object set with --path). */
-function leaves(v: unknown): string[] {
+export function leaves(v: unknown): string[] {
   if (typeof v === "string") return v ? [v] : [];
   if (typeof v === "object" && v !== null) return Object.values(v).flatMap(leaves);
   return v === undefined || v === null ? [] : [String(v)];

@@ -1,10 +1,10 @@
-// mocha's spec output, plus the counts appended to a file so `npm test` can print one closing
-// "N passed, N failed" line for the unit and integration runs together.
+// mocha's spec output, plus the counts written to a file of this process's own so `npm test` can
+// print one closing "N passed, N failed" line for its mocha runs together (two run at once).
 import * as fs from "fs";
 import * as path from "path";
 import Mocha from "mocha";
 
-const SUMMARY_FILE = path.resolve(__dirname, "..", ".test-summary.json");
+const SUMMARY_FILE = path.resolve(__dirname, "..", `.test-summary.${process.pid}.json`);
 
 class SummaryReporter extends Mocha.reporters.Spec {
   constructor(runner: Mocha.Runner, options: Mocha.MochaOptions) {

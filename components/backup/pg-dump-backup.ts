@@ -2,7 +2,7 @@
 // toward the newer release. Any target whose database the program can reach uses it.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamic/lazy-provider";
+import { LazyDynamicResource } from "../dynamic/lazy-provider";
 import { ROLE_PROPERTY, ROLES } from "../roles";
 
 export interface PgDumpBackupArgs {
@@ -17,7 +17,7 @@ export interface PgDumpBackupArgs {
   directory: pulumi.Input<string>;
 }
 
-export class PgDumpBackup extends pulumi.dynamic.Resource {
+export class PgDumpBackup extends LazyDynamicResource {
   declare readonly backupId: pulumi.Output<string>;
   declare readonly takenAt: pulumi.Output<string>;
   declare readonly verified: pulumi.Output<boolean>;
@@ -27,7 +27,7 @@ export class PgDumpBackup extends pulumi.dynamic.Resource {
   constructor(name: string, args: PgDumpBackupArgs, opts: pulumi.CustomResourceOptions = {}) {
     const outs = { backupId: undefined, takenAt: undefined, verified: undefined, sizeBytes: undefined, sha256: undefined, durationMs: undefined, file: undefined, tables: undefined };
     super(
-      lazyProvider(path.join(__dirname, "pg-dump-provider.js"), "pgDumpBackupProvider"),
+      { module: path.join(__dirname, "pg-dump-provider.js"), export: "pgDumpBackupProvider" },
       name,
       { [ROLE_PROPERTY]: ROLES.backup, ...args, databaseUrl: pulumi.secret(args.databaseUrl), ...outs },
       // Backups are data: replacing the resource must never delete the dump.

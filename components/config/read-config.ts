@@ -5,8 +5,9 @@ import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, StackConfig, StackConfigError, nestConfig, parseStackConfig } from "./stack-config";
 import { SensitiveConfigKey } from "../record/deployment-record";
 
-// Connection URLs (databaseUrl, redisUrl) carry passwords: they are judged like passwords.
-const SENSITIVE = /(password|passphrase|token|secret|webhook|apikey|api_key|credentials?|databaseurl|redisurl)/i;
+// Connection URLs (databaseUrl, redisUrl) carry passwords: they are judged like passwords; a
+// webhook's signing key (notifications.signingKey) is one too.
+const SENSITIVE = /(password|passphrase|token|secret|webhook|signingkey|apikey|api_key|credentials?|databaseurl|redisurl)/i;
 
 /** Keys the engine was told are secrets (the Node.js SDK's documented environment variable). */
 export function secretConfigKeys(): Set<string> {

@@ -6,6 +6,7 @@ import { GateConfig, gateConfigSchema } from "../gates/gate-config";
 import { registeredTargets, targetDefinition, targetNames } from "../targets/registry";
 import "../targets/builtin";
 import { rolloutConfigSchema } from "../rollout/rollout-config";
+import { SECRET_NOTIFY_KEYS, notifyConfigSchema } from "../notify/notify-config";
 import { REPLICAS } from "../types";
 import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, boolean, configKey, integer } from "./schema-helpers";
@@ -58,10 +59,7 @@ const sharedShape = {
       .strict()
       .default({}),
     rollout: rolloutConfigSchema,
-    notifications: z
-      .object({ webhookUrl: z.string().url({ message: "must be an http(s) URL" }).optional() })
-      .strict()
-      .default({}),
+    notifications: notifyConfigSchema,
 };
 
 type SharedConfig = z.infer<z.ZodObject<typeof sharedShape>>;
@@ -133,8 +131,13 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   }
 }
 
-function describeValue(v: unknown): string {
-  return v === undefined ? "nothing" : JSON.stringify(v);
+// Credentials are never echoed, whether or not they were set as secrets (the engine masks only
+// those that were, and the rollout commands read the config outside it).
+const SECRET_PATHS = new Set<string>(SECRET_NOTIFY_KEYS.map((k) => `notifications.${k}`));
+
+function describeValue(v: unknown, path: (string | number)[]): string {
+  if (v === undefined) return "nothing";
+  return SECRET_PATHS.has(path.join(".")) ? '"[secret]"' : JSON.stringify(v);
 }
 
 function valueAt(obj: unknown, path: (string | number)[]): unknown {
@@ -177,7 +180,7 @@ function schemaProblems(schema: z.ZodTypeAny, nested: Record<string, unknown>, e
       const allowed = allowedKeysAt(schema, issue.path);
       return `${issue.keys.map((k) => `${CONFIG_NAMESPACE}:${parent}${k}`).join(", ")}: unknown key (allowed: ${allowed.join(", ")})`;
     }
-    return `${key}: ${issue.message} (got ${describeValue(valueAt(nested, issue.path))})`;
+    return `${key}: ${issue.message} (got ${describeValue(valueAt(nested, issue.path), issue.path)})`;
   });
 }
 

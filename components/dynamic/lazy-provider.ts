@@ -6,7 +6,13 @@
 // from the stored one. So when the module moves (a new layout, a clone at another path), a
 // resource whose inputs did not change must still take the new path into the state: its diff
 // reports the move, and its update only re-homes it, with no side effect.
+//
+// The closure is not left to the SDK's serializer either: `pulumi.dynamic.Resource` serializes every
+// provider by parsing its functions with TypeScript, which made TypeScript's load and the parsing a
+// part of every `up`. `LazyDynamicResource` writes the same few lines the serializer would produce
+// for such a provider (a module whose `handler` returns it) itself.
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC_TYPE } from "../roles";
 
 const PROVIDER_KEY = "__provider";
 
@@ -58,4 +64,31 @@ export function lazyProvider(modulePath: string, exportName: string): pulumi.dyn
       if (impl.delete) await impl.delete(id, props);
     },
   };
+}
+
+/** Where a dynamic resource's provider lives: a compiled module (absolute path) and its export. */
+export interface ProviderModule {
+  module: string;
+  export: string;
+}
+
+/**
+ * The `__provider` text of a resource whose provider is `p`: the module the engine's Node.js
+ * dynamic provider loads (require-from-string) and asks for `handler()`. It names this module
+ * (compiled) and `p`, so it changes only when one of them moves.
+ */
+export function providerSource(p: ProviderModule): string {
+  const q = JSON.stringify;
+  return `exports.handler = function () { return require(${q(__filename)}).lazyProvider(${q(p.module)}, ${q(p.export)}); };\n`;
+}
+
+/**
+ * A Node.js dynamic resource (`pulumi-nodejs:dynamic:Resource`, as `pulumi.dynamic.Resource`
+ * makes) whose provider is loaded from `provider` in the provider's process.
+ */
+export class LazyDynamicResource extends pulumi.CustomResource {
+  constructor(provider: ProviderModule, name: string, props: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
+    if (PROVIDER_KEY in props) throw new Error(`dynamic resource ${name}: ${PROVIDER_KEY} is reserved`);
+    super(DYNAMIC_TYPE, name, { ...props, [PROVIDER_KEY]: providerSource(provider) }, opts);
+  }
 }

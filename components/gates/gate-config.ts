@@ -2,6 +2,7 @@
 // Option names carry their units.
 import { z } from "zod";
 import { DEFAULT_THRESHOLDS } from "./analysis";
+import { DEFAULT_SEQUENTIAL, errorRateLimitPercent } from "./sequential";
 
 const num = (min: number, max: number, unit: string) =>
   z.preprocess(
@@ -43,9 +44,16 @@ export const gateConfigSchema = z
     external: z.array(external).default([]),
     analysis: z
       .object({
-        windowSeconds: num(2, 600, " seconds").default(10),
+        /** The longest the analysis sends traffic: it stops as soon as the sequential tests decide. */
+        windowSeconds: num(2, 600, " seconds").default(15),
         /** Requests per second the gate sends to each color during the window. */
         syntheticRps: num(0, 500, " requests/s").default(30),
+        /** How sure each sequential decision must be: 1 - the chance of failing a release at the limit (and of passing a clearly bad one). */
+        confidence: num(0.8, 0.999, "").default(DEFAULT_SEQUENTIAL.confidence),
+        /** The error rate the sequential test weighs the SLO limit against: a release this bad is failed with `confidence`. */
+        clearlyBadErrorRatePercent: num(0.01, 100, "%").default(DEFAULT_SEQUENTIAL.clearlyBadErrorRatePercent),
+        /** The share of requests slower than the latency limit (a p95 allows 5%) that counts as clearly bad. */
+        clearlyBadSlowPercent: num(6, 100, "%").default(DEFAULT_SEQUENTIAL.clearlyBadSlowPercent),
         minRequests: num(1, 1e6, "").default(DEFAULT_THRESHOLDS.minRequests),
         maxErrorRatePercent: num(0, 100, "%").default(DEFAULT_THRESHOLDS.maxErrorRatePercent),
         minSuccessRatePercent: num(0, 100, "%").default(DEFAULT_THRESHOLDS.minSuccessRatePercent),
@@ -54,6 +62,22 @@ export const gateConfigSchema = z
         maxLatencyIncreasePercent: num(0, 1000, "%").default(DEFAULT_THRESHOLDS.maxLatencyIncreasePercent),
       })
       .strict()
+      .superRefine((a, ctx) => {
+        // The test weighs the limit against a worse rate; at or below the limit there is nothing to weigh.
+        // The message names the key that moved: a clearly-bad rate lowered, or an SLO raised to it.
+        const limit = errorRateLimitPercent({ ...DEFAULT_THRESHOLDS, ...a });
+        const bad = a.clearlyBadErrorRatePercent;
+        if (bad > limit.percent) return;
+        const why = "the error rate the sequential test weighs the SLO against";
+        const issue = (key: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message });
+        if (bad !== DEFAULT_SEQUENTIAL.clearlyBadErrorRatePercent) {
+          issue("clearlyBadErrorRatePercent", `must be above the error-rate SLO limit, ${+limit.percent.toFixed(6)}% (${limit.bySuccessRate ? "100 - minSuccessRatePercent" : "maxErrorRatePercent"})`);
+        } else if (limit.bySuccessRate) {
+          issue("minSuccessRatePercent", `must be above ${+(100 - bad).toFixed(6)}% (100 - gates.analysis.clearlyBadErrorRatePercent, ${why}): raise that rate too`);
+        } else {
+          issue("maxErrorRatePercent", `must be below gates.analysis.clearlyBadErrorRatePercent (${bad}%, ${why}): raise that too`);
+        }
+      })
       .default({}),
   })
   .strict()

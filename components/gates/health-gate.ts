@@ -2,7 +2,7 @@
 // traffic. The router's traffic depend on it.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamic/lazy-provider";
+import { LazyDynamicResource } from "../dynamic/lazy-provider";
 import { ROLE_PROPERTY, ROLES } from "../roles";
 import { Color, OLD_PKG, PKG, Traffic } from "../types";
 import { GateConfig } from "./gate-config";
@@ -37,10 +37,10 @@ export interface HealthGateArgs {
   config: GateConfig;
 }
 
-class GateCheck extends pulumi.dynamic.Resource {
+class GateCheck extends LazyDynamicResource {
   declare readonly result: pulumi.Output<string>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "health-gate-provider.js"), "healthGateProvider"), name, { ...props, result: undefined, checkedAt: undefined }, opts);
+    super({ module: path.join(__dirname, "health-gate-provider.js"), export: "healthGateProvider" }, name, { ...props, result: undefined, checkedAt: undefined }, opts);
   }
 }
 

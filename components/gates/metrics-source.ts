@@ -4,6 +4,7 @@
 // of its factory) and the provider builds the source there.
 import { Color } from "../types";
 import { MetricSample } from "./analysis";
+import { ColorCounts } from "./counts";
 
 /** The series of one color's release. */
 export interface ColorSeries {
@@ -23,6 +24,12 @@ export interface MetricsSource {
    * when the source cannot be read: an unreadable window is inconclusive, never a pass.
    */
   sample(series: ColorSeries, windowSeconds: number): Promise<MetricSample>;
+  /**
+   * What one color served from `start` to now, as whole counts (requests, 5xx, the latency
+   * histogram): what the gate's sequential analysis judges at each look. Rejects when the source
+   * cannot be read.
+   */
+  countsSince(series: ColorSeries, start: Date): Promise<ColorCounts>;
 }
 
 /** A factory exported by a metrics module: options in, source out. */

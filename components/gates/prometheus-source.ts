@@ -1,8 +1,8 @@
 // The Prometheus metrics source (local and kubernetes targets): the `MetricsSource` face of
-// prometheus-metrics.ts, which holds the PromQL and the reading of one sample.
+// prometheus-metrics.ts, which holds the PromQL and the reading of one sample and of the counts.
 import axios from "axios";
 import { MetricsSource, MetricsSourceFactory } from "./metrics-source";
-import { readSample } from "./prometheus-metrics";
+import { readCountsSince, readSample } from "./prometheus-metrics";
 
 export interface PrometheusSourceOptions {
   /** The Prometheus server's base URL, e.g. "http://127.0.0.1:9090". Required: no default. */
@@ -47,6 +47,7 @@ export const prometheusSource: MetricsSourceFactory = (options) => {
       }
     },
     sample: (series, windowSeconds) => readSample(url, series, windowSeconds),
+    countsSince: (series, start) => readCountsSince(url, series, start),
   };
   return source;
 };

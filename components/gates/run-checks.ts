@@ -7,6 +7,7 @@ import { cacheCheck } from "./checks/cache-check";
 import { databaseCheck } from "./checks/database-check";
 import { externalCheck } from "./checks/external-check";
 import { CheckResult, GateSubject } from "./checks/types";
+import type { AnalysisCheckName } from "./sequential";
 
 const single: Partial<Record<CheckName, (s: GateSubject) => Promise<CheckResult>>> = {
   api: apiCheck,
@@ -15,9 +16,13 @@ const single: Partial<Record<CheckName, (s: GateSubject) => Promise<CheckResult>
   external: externalCheck,
 };
 
+// Retries are for transient trouble (a restart, a slow store, an unreadable window). A confident
+// failure (`final`) is not retried: another attempt could only pass a release by chance.
+const worthRetrying = (results: CheckResult[]) => results.some((r) => r.status !== "pass") && !results.some((r) => r.final && r.status === "fail");
+
 async function withRetries(s: GateSubject, run: () => Promise<CheckResult[]>, deadline: number): Promise<CheckResult[]> {
   let results = await run();
-  for (let attempt = 0; attempt < s.config.retries && results.some((r) => r.status !== "pass") && Date.now() < deadline; attempt++) {
+  for (let attempt = 0; attempt < s.config.retries && worthRetrying(results) && Date.now() < deadline; attempt++) {
     await new Promise((r) => setTimeout(r, s.config.intervalSeconds * 1000));
     results = await run();
   }
@@ -31,10 +36,8 @@ export async function runChecks(s: GateSubject, selected: CheckName[] = s.config
     const fn = single[name];
     if (fn) jobs.push(withRetries(s, async () => [await fn(s)], deadline));
   }
-  const analysis: CheckName[] = selected.filter((n) => n === "error-rate" || n === "latency");
-  if (analysis.length) {
-    jobs.push(withRetries(s, async () => (await analysisChecks(s)).filter((r) => analysis.includes(r.check)), deadline));
-  }
+  const analysis = selected.filter((n): n is AnalysisCheckName => n === "error-rate" || n === "latency");
+  if (analysis.length) jobs.push(withRetries(s, () => analysisChecks(s, analysis), deadline));
   const timeout = new Promise<CheckResult[]>((resolve) =>
     setTimeout(() => resolve(selected.map((check) => ({ check, status: "fail", summary: `no answer within ${s.config.timeoutSeconds}s (gates.timeoutSeconds)`, details: [] }))), s.config.timeoutSeconds * 1000).unref(),
   );

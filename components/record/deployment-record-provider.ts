@@ -1,9 +1,12 @@
 // Runs in the dynamic provider process: writes the record file, appends the announcement to the
-// stack's log, and posts it to the webhook when one is configured. Never logs the webhook URL.
+// stack's log, and posts it to the webhook when one is configured, signed like the rollout
+// commands' notifications (components/notify/signed-webhook.ts) so one receiver verifies both.
+// Never logs the webhook URL or the signing key.
 import * as fs from "fs";
 import * as path from "path";
 import axios from "axios";
 import * as pulumi from "@pulumi/pulumi";
+import { signedHeaders } from "../notify/signed-webhook";
 import { announcement } from "./announcement";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -16,14 +19,22 @@ async function write(inputs: any): Promise<any> {
   const text = announcement({ stack: inputs.stack, service: inputs.service, plan: inputs.plan, versions: inputs.versions, hotfix: inputs.hotfix, at });
   fs.mkdirSync(inputs.directory, { recursive: true });
   const file = recordFile(inputs);
-  const { webhookUrl, ...publicInputs } = inputs;
+  const { webhookUrl, signingKey, ...publicInputs } = inputs;
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify({ ...publicInputs, announcement: text, writtenAt: at }, null, 2));
   fs.renameSync(tmp, file);
   fs.appendFileSync(file.replace(/\.json$/, ".log"), `${text}\n\n`);
   if (webhookUrl) {
     try {
-      await axios.post(webhookUrl, { text }, { timeout: 5000 });
+      // The generic webhook's body shape; the event is the record's, not a rollout's.
+      const body = JSON.stringify({
+        event: { type: "deployment-record", at, stack: inputs.stack, service: inputs.service, kind: inputs.plan?.kind },
+        template: "announcement",
+        text,
+        fields: { stack: inputs.stack, service: inputs.service, time: at },
+      });
+      const headers = { "content-type": "application/json", ...(signingKey ? signedHeaders(body, signingKey) : {}) };
+      await axios.post(webhookUrl, body, { timeout: 5000, headers, transformRequest: [(d) => d] });
     } catch (e) {
       // A notification failure must not fail a deployment or a rollback; say so without the URL.
       const status = axios.isAxiosError(e) ? (e.response?.status ?? e.code) : "error";

@@ -3,7 +3,7 @@
 // templates ask for. Policies read its inputs to judge the update.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamic/lazy-provider";
+import { LazyDynamicResource } from "../dynamic/lazy-provider";
 import { ROLE_PROPERTY, ROLES } from "../roles";
 import { Color, ShiftPlan } from "../types";
 
@@ -42,14 +42,16 @@ export interface DeploymentRecordArgs {
   directory: string;
   /** Optional webhook (a secret) the announcement is posted to. */
   webhookUrl?: pulumi.Input<string>;
+  /** HMAC-SHA256 key (a secret) the post to `webhookUrl` is signed with. Defaults to none (unsigned). */
+  signingKey?: pulumi.Input<string>;
 }
 
-export class DeploymentRecord extends pulumi.dynamic.Resource {
+export class DeploymentRecord extends LazyDynamicResource {
   declare readonly announcement: pulumi.Output<string>;
   declare readonly file: pulumi.Output<string>;
 
   constructor(name: string, args: DeploymentRecordArgs, opts: pulumi.CustomResourceOptions = {}) {
-    const provider = lazyProvider(path.join(__dirname, "deployment-record-provider.js"), "deploymentRecordProvider");
+    const provider = { module: path.join(__dirname, "deployment-record-provider.js"), export: "deploymentRecordProvider" };
     super(
       provider,
       name,
@@ -57,6 +59,7 @@ export class DeploymentRecord extends pulumi.dynamic.Resource {
         [ROLE_PROPERTY]: ROLES.record,
         ...args,
         webhookUrl: args.webhookUrl ? pulumi.secret(args.webhookUrl) : undefined,
+        signingKey: args.signingKey ? pulumi.secret(args.signingKey) : undefined,
         announcement: undefined,
         file: undefined,
       },

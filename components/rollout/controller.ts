@@ -30,6 +30,8 @@ export interface RolloutPlan {
   rollbackCommand: string;
   /** The command line that started it, for the `started` event. */
   command: string;
+  /** What changes (`deploy --message`), for the `started` event and its notification. Defaults to none. */
+  message?: string;
 }
 
 export interface RolloutDeps {
@@ -120,7 +122,7 @@ export class RolloutController {
     const p = this.plan;
     const t0 = this.deps.now();
     if (this.start.stepIndex < 0) {
-      this.emit({ ...this.base(), type: "started", canary: p.canary, stable: p.stable, steps: p.steps, pause: formatPause(p.pause), bake: formatDuration(p.bakeMs), command: p.command });
+      this.emit({ ...this.base(), type: "started", canary: p.canary, stable: p.stable, steps: p.steps, pause: formatPause(p.pause), bake: formatDuration(p.bakeMs), command: p.command, ...(p.message ? { message: p.message } : {}) });
       this.update({ phase: "deploying" });
       try {
         await this.deps.deployIdle();

@@ -1,7 +1,7 @@
 // Every phase change of a rollout is one structured event: printed as it happens, appended to the
 // stack's history file, and written as JSON lines with --json. The next issue's notifications and
 // postmortems read these, so the shapes are the contract: add fields, never rename them.
-import type { Traffic } from "../types";
+import type { Color, Traffic } from "../types";
 import type { ColorFigures, Trigger } from "./verdict";
 
 interface Base {
@@ -15,14 +15,33 @@ interface Base {
 }
 
 export type RolloutEvent =
-  | (Base & { type: "started"; canary: string; stable: { color: string; version: string }; steps: number[]; pause: string; bake: string; command: string })
+  | (Base & {
+      type: "started";
+      canary: string;
+      stable: { color: string; version: string };
+      steps: number[];
+      pause: string;
+      bake: string;
+      command: string;
+      /** What changes, when the command was told (`deploy --message`). */
+      message?: string;
+    })
   | (Base & { type: "step-applied"; step: number; of: number; traffic: Traffic; upMs: number })
   | (Base & { type: "paused"; reason: "timed" | "manual" | "operator" | "inconclusive"; step: number; detail: string; durationMs?: number })
   | (Base & { type: "resumed"; step: number; by: string })
   | (Base & { type: "analysis"; phase: "pause" | "bake"; step: number; verdict: "pass" | "breach" | "inconclusive"; canary?: ColorFigures; baseline?: ColorFigures; triggers: Trigger[]; reason?: string; notes: string[] })
   | (Base & { type: "promoted"; step: number; by: "timer" | "operator"; next: number | "complete" })
   | (Base & { type: "aborted"; step: number; by: string; reason: string; trigger?: Trigger })
-  | (Base & { type: "rolled-back"; to: { color: string; version: string }; traffic: Traffic; routerMs?: number; convergeMs: number; reason: string })
+  | (Base & {
+      type: "rolled-back";
+      to: { color: string; version: string };
+      traffic: Traffic;
+      routerMs?: number;
+      convergeMs: number;
+      reason: string;
+      /** What served before, when the command read it (`npm run rollback`); a rollout's own events say it otherwise. */
+      before?: { traffic?: Traffic; versions: Partial<Record<Color, string>> };
+    })
   | (Base & { type: "interrupted"; step: number; traffic: Traffic; resume: string; rollback: string })
   | (Base & { type: "failed"; step: number; reason: string })
   | (Base & { type: "completed"; canary: string; stable: { color: string; version: string }; durationMs: number });
@@ -71,7 +90,16 @@ export interface EventSinkOptions {
   write?: (line: string) => void;
   writeErr?: (line: string) => void;
   append?: (file: string, line: string) => void;
+  /**
+   * Runs after each event is appended and printed (the postmortem of a rollback, the
+   * notifications), each hook in turn. A line a hook returns goes to the error stream; a throw is
+   * reported there as one line and never passed on, and the next hook still runs: what follows an
+   * event must not fail or change the rollback it records. Defaults to none.
+   */
+  afterEmit?: AfterEmit | readonly AfterEmit[];
 }
+
+export type AfterEmit = (e: RolloutEvent) => string | undefined;
 
 /** Prints, records and forwards events. */
 export class EventSink {
@@ -87,6 +115,22 @@ export class EventSink {
       (this.o.writeErr ?? ((l) => process.stderr.write(`${l}\n`)))(formatEvent(e));
     } else {
       (this.o.write ?? ((l) => process.stdout.write(`${l}\n`)))(formatEvent(e));
+    }
+    const hooks = this.o.afterEmit === undefined ? [] : typeof this.o.afterEmit === "function" ? [this.o.afterEmit] : this.o.afterEmit;
+    for (const hook of hooks) this.after(e, hook);
+  }
+
+  private after(e: RolloutEvent, hook: AfterEmit): void {
+    const err = this.o.writeErr ?? ((l) => process.stderr.write(`${l}\n`));
+    try {
+      const note = hook(e);
+      if (note) err(note);
+    } catch (x) {
+      try {
+        err(`warning: after the ${e.type} event: ${String((x as Error)?.message ?? x).replace(/\s*\n\s*/g, " ")}`);
+      } catch {
+        // nowhere left to say it; the event itself is recorded
+      }
     }
   }
 }

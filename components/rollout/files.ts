@@ -6,6 +6,7 @@
 //   $STATE/rollouts/<stack>/status.json    the running (or last) rollout: phase, step, traffic, figures
 //   $STATE/rollouts/<stack>/control.jsonl  verbs from `npm run rollout` (pause, resume, promote, abort)
 //   $STATE/rollouts/<stack>/history.jsonl  every event of every rollout, one JSON object a line
+//   $STATE/rollouts/<stack>/postmortems/   one Markdown postmortem per rollback (postmortem-files.ts)
 import * as fs from "fs";
 import * as path from "path";
 import { stateDir } from "../state-dir";
@@ -16,6 +17,7 @@ export interface RolloutFiles {
   status: string;
   control: string;
   history: string;
+  postmortems: string;
 }
 
 export function rolloutFiles(stack: string, root: string = stateDir()): RolloutFiles {
@@ -27,6 +29,7 @@ export function rolloutFiles(stack: string, root: string = stateDir()): RolloutF
     status: path.join(dir, "status.json"),
     control: path.join(dir, "control.jsonl"),
     history: path.join(dir, "history.jsonl"),
+    postmortems: path.join(dir, "postmortems"),
   };
 }
 

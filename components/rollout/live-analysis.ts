@@ -1,18 +1,20 @@
 // The live analysis of a rollout: one window of what the canary and the stable color (the baseline)
 // really served, read from the target's metrics source, plus the canary's health checks and
-// instances. Real traffic is what is judged; a synthetic floor (by color header, through the
+// instances, and everything both served since the step (for the sequential error-rate triggers). Real traffic is what is judged; a synthetic floor (by color header, through the
 // router) tops a color up only while its real traffic is thinner than `floorRps`, so a quiet
 // moment is still judged rather than inconclusive.
 import * as http from "http";
 import { COLOR_HEADER, Color } from "../types";
 import type { MetricsSource } from "../gates/metrics-source";
 import type { LiveAnalysisConfig } from "./rollout-config";
-import { InstanceSignals, WindowVerdict, judgeWindow } from "./verdict";
+import { InstanceSignals, SinceStep, WindowVerdict, judgeWindow } from "./verdict";
 
 export interface LiveAnalysisArgs {
   stack: string;
   service: string;
   routerUrl: string;
+  /** The Host header for `routerUrl` (a Gateway's virtual host), when it needs one. */
+  host?: string;
   canary: { color: Color; version: string };
   baseline: { color: Color; version: string };
   source: MetricsSource;
@@ -28,9 +30,9 @@ export const MIN_WINDOW_SECONDS = 3;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-function get(url: string, color: Color): Promise<{ status: number; body: string } | { error: string }> {
+function get(url: string, color: Color, host?: string): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent, headers: { [COLOR_HEADER]: color }, timeout: 3000 }, (res) => {
+    const req = http.get(url, { agent, headers: { [COLOR_HEADER]: color, ...(host ? { host } : {}) }, timeout: 3000 }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
@@ -69,7 +71,7 @@ export class LiveAnalysis {
         while (owed[color] >= 1) {
           owed[color] -= 1;
           this.synthetic[color].push(Date.now());
-          void get(`${this.a.routerUrl}/`, color);
+          void get(`${this.a.routerUrl}/`, color, this.a.host);
         }
       }
     }, tickMs);
@@ -90,7 +92,7 @@ export class LiveAnalysis {
   private async health(): Promise<string[]> {
     const failing: string[] = [];
     const probes = Math.max(1, this.a.replicas ?? 2);
-    const results = await Promise.all(Array.from({ length: probes }, () => get(`${this.a.routerUrl}/healthz`, this.a.canary.color)));
+    const results = await Promise.all(Array.from({ length: probes }, () => get(`${this.a.routerUrl}/healthz`, this.a.canary.color, this.a.host)));
     for (const r of results) {
       if ("error" in r) failing.push(`/healthz: ${r.error}`);
       else if (r.status !== 200) failing.push(`/healthz answered ${r.status}`);
@@ -122,6 +124,20 @@ export class LiveAnalysis {
     for (const [color, s] of [[this.a.canary.color, canary], [this.a.baseline.color, baseline]] as const) {
       if (s) this.realRps[color] = Math.max(0, s.requests - this.syntheticSince(color, since)) / windowSeconds;
     }
-    return judgeWindow({ ...this.a.canary, sample: canary, unreadable }, { ...this.a.baseline, sample: baseline }, signals, c);
+    return judgeWindow({ ...this.a.canary, sample: canary, unreadable }, { ...this.a.baseline, sample: baseline }, signals, c, await this.sinceStep());
+  }
+
+  /** Everything both colors served since the step, for the sequential error-rate triggers. */
+  private async sinceStep(): Promise<SinceStep | undefined> {
+    if (!this.stepAt) return undefined;
+    const start = new Date(this.stepAt);
+    const series = (x: { color: Color; version: string }) => ({ stack: this.a.stack, service: this.a.service, ...x });
+    try {
+      const [canary, baseline] = await Promise.all([this.a.source.countsSince(series(this.a.canary), start), this.a.source.countsSince(series(this.a.baseline), start)]);
+      return { canary, baseline };
+    } catch {
+      // The window's own rules still judge; the sequential triggers wait for a readable window.
+      return undefined;
+    }
   }
 }

@@ -114,3 +114,8 @@ export function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+/** A rollout's lock whose process is gone: nothing will release it (a freeze is a person's, never stuck). */
+export function stuckRolloutLock(held: LockHolder | undefined, alive: (pid: number) => boolean = processAlive): held is LockHolder {
+  return held?.kind === "rollout" && !alive(held.pid);
+}

@@ -2,6 +2,7 @@
 // bake) and the live analysis that watches every pause and the bake. The program itself ignores
 // the section; it is in the shared schema so a typo in it stops `preview` and `up` like any key.
 import { z } from "zod";
+import { DEFAULT_SEQUENTIAL } from "../gates/sequential";
 import { DURATION_FORMAT, parseDuration, parsePause } from "./duration";
 import { STEPS_FORMAT, stepsProblem } from "./steps";
 
@@ -12,6 +13,9 @@ const num = (min: number, max: number, unit: string) =>
   );
 
 const duration = () => z.string({ invalid_type_error: `must be ${DURATION_FORMAT}` }).refine((s) => parseDuration(s) !== undefined, { message: `must be ${DURATION_FORMAT}` });
+
+/** H1 of the rollout's sequential error-rate triggers, in percent, against the runbook's 1% limit. */
+export const DEFAULT_CLEARLY_BAD_ERROR_RATE_PERCENT = 3;
 
 /** The runbook's rollback triggers and how the live analysis reads them. */
 export const liveAnalysisSchema = z
@@ -36,8 +40,26 @@ export const liveAnalysisSchema = z
     latencyToleranceMs: num(0, 60000, " ms").default(5),
     /** Windows in a row the soft latency rule must breach before it rolls back. Defaults to 2. */
     consecutiveBreaches: num(1, 100, "").default(2),
+    /**
+     * How sure the sequential error-rate triggers (on everything served since the step) must be: a
+     * release at the limit is rolled back by them with at most 1 - this chance per step. Defaults to 0.95.
+     */
+    confidence: num(0.8, 0.999, "").default(DEFAULT_SEQUENTIAL.confidence),
+    /** The error rate those triggers weigh the limit against: a release this bad is rolled back with `confidence`. Defaults to 3. */
+    clearlyBadErrorRatePercent: num(0.01, 100, "%").default(DEFAULT_CLEARLY_BAD_ERROR_RATE_PERCENT),
   })
   .strict()
+  .superRefine((a, ctx) => {
+    // The sequential test weighs the limit against a worse rate; at or below the limit there is
+    // nothing to weigh. The message names the key that moved (a default was not set by anyone).
+    if (a.clearlyBadErrorRatePercent > a.maxErrorRatePercent) return;
+    const issue = (key: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message });
+    if (a.clearlyBadErrorRatePercent !== DEFAULT_CLEARLY_BAD_ERROR_RATE_PERCENT) {
+      issue("clearlyBadErrorRatePercent", `must be above rollout.analysis.maxErrorRatePercent (${a.maxErrorRatePercent}%)`);
+    } else {
+      issue("maxErrorRatePercent", `must be below rollout.analysis.clearlyBadErrorRatePercent (${a.clearlyBadErrorRatePercent}%, the error rate the sequential trigger weighs the limit against): raise that too`);
+    }
+  })
   .default({});
 
 export const rolloutConfigSchema = z

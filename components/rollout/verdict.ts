@@ -3,8 +3,17 @@
 // for a few windows in a row, since one window's p95 is noisy), p95 > baseline + 50% (hard: the
 // runbook's "performance degradation > 50%"), a failing health check, a crash-looping instance.
 // Pure: the live analysis gathers the figures, this decides. A limit that is met exactly passes.
+//
+// The error-rate triggers are also judged sequentially on everything served since the step (the
+// gate's SPRT, components/gates/sequential.ts): H0 "the canary errs at the limit" against H1 "at
+// clearlyBadErrorRatePercent". Only a rejection matters here (a pause ends on its timer, never on
+// an acceptance), and by Ville's inequality a release at the limit is rolled back by it with at
+// most 1 - confidence chance over the whole step, however many windows are judged. It needs no
+// minRequests: a clearly bad canary is rolled back even while its windows are too thin to judge.
 import { MetricSample, errorRatePercent } from "../gates/analysis";
-import type { LiveAnalysisConfig } from "./rollout-config";
+import type { ColorCounts } from "../gates/counts";
+import { binomialLlr, confidenceText, DEFAULT_SEQUENTIAL, sprtBounds } from "../gates/sequential";
+import { DEFAULT_CLEARLY_BAD_ERROR_RATE_PERCENT, type LiveAnalysisConfig } from "./rollout-config";
 
 export type TriggerMetric = "error-rate" | "error-rate-increase" | "p95-latency" | "health" | "crash-loop";
 
@@ -42,7 +51,13 @@ export interface InstanceSignals {
 export type Thresholds = Pick<
   LiveAnalysisConfig,
   "minRequests" | "maxErrorRatePercent" | "maxErrorRateIncreasePp" | "maxLatencyIncreasePercent" | "hardLatencyIncreasePercent"
-> & Partial<Pick<LiveAnalysisConfig, "latencyToleranceMs">>;
+> & Partial<Pick<LiveAnalysisConfig, "latencyToleranceMs" | "confidence" | "clearlyBadErrorRatePercent">>;
+
+/** Everything each color served since the step, for the sequential error-rate triggers. */
+export interface SinceStep {
+  canary: ColorCounts;
+  baseline?: ColorCounts;
+}
 
 export type WindowVerdict =
   | { verdict: "pass"; triggers: []; notes: string[]; canary: ColorFigures; baseline?: ColorFigures }
@@ -68,15 +83,41 @@ const pct = (v: number) => `${v.toFixed(2)}%`;
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 /**
+ * The sequential error-rate triggers on the counts since the step: the absolute limit, and the
+ * baseline's rate plus maxErrorRateIncreasePp once the baseline served minRequests since the step.
+ * H1 sits clearlyBadErrorRatePercent - maxErrorRatePercent above each H0.
+ */
+export function sequentialErrorTriggers(canary: { color: string; version: string }, baselineColor: string | undefined, since: SinceStep, t: Thresholds): Trigger[] {
+  const confidence = t.confidence ?? DEFAULT_SEQUENTIAL.confidence;
+  const margin = (t.clearlyBadErrorRatePercent ?? DEFAULT_CLEARLY_BAD_ERROR_RATE_PERCENT) - t.maxErrorRatePercent;
+  const bound = sprtBounds(1 - confidence, 1 - confidence).reject;
+  const { requests: n, errors: k } = since.canary;
+  const rate = n > 0 ? (k / n) * 100 : 0;
+  const rejects = (limitPercent: number) => limitPercent < 100 && margin > 0 && binomialLlr(n, k, limitPercent / 100, Math.min(limitPercent + margin, (100 + limitPercent) / 2) / 100) >= bound;
+  const seen = `over the ${n} requests since the step (${canary.color} ${canary.version}: ${k} errors; ${confidenceText(confidence)})`;
+  if (rejects(t.maxErrorRatePercent)) {
+    return [{ metric: "error-rate", value: round(rate, 3), limit: t.maxErrorRatePercent, unit: "%", hard: true, message: `error rate ${pct(rate)} > ${pct(t.maxErrorRatePercent)} limit ${seen}` }];
+  }
+  const b = since.baseline;
+  if (!b || b.requests < t.minRequests) return [];
+  const baseRate = (b.errors / b.requests) * 100;
+  const allowed = round(baseRate + t.maxErrorRateIncreasePp, 3);
+  if (!rejects(allowed)) return [];
+  return [{ metric: "error-rate-increase", value: round(rate, 3), limit: allowed, unit: "%", hard: true, message: `error rate ${pct(rate)} > ${pct(allowed)} limit (baseline ${baselineColor} ${pct(baseRate)} + ${t.maxErrorRateIncreasePp} pp) ${seen}` }];
+}
+
+/**
  * Judges one window. Instance signals are judged first and need no metrics: a crash loop or a
- * failing health check rolls back even when the metrics source is quiet. Metrics too thin to judge
- * are inconclusive, never a pass.
+ * failing health check rolls back even when the metrics source is quiet. So do the sequential
+ * error-rate triggers, given the counts since the step. Metrics too thin to judge are
+ * inconclusive, never a pass.
  */
 export function judgeWindow(
   canary: { color: string; version: string; sample?: MetricSample; unreadable?: string },
   baseline: { color: string; version: string; sample?: MetricSample } | undefined,
   signals: InstanceSignals,
   t: Thresholds,
+  sinceStep?: SinceStep,
 ): WindowVerdict {
   const triggers: Trigger[] = [];
   const notes: string[] = [];
@@ -87,6 +128,7 @@ export function judgeWindow(
   if (signals.failingHealth.length) {
     triggers.push({ metric: "health", value: signals.failingHealth.length, limit: 0, unit: "failing", hard: true, message: `health check failing: ${signals.failingHealth.join("; ")} (${canary.color} ${canary.version})` });
   }
+  if (sinceStep) triggers.push(...sequentialErrorTriggers(canary, baseline?.color, sinceStep, t));
   const c = canary.sample ? figures(canary.color, canary.version, canary.sample) : undefined;
   const b = baseline?.sample ? figures(baseline.color, baseline.version, baseline.sample) : undefined;
   if (!canary.sample || !c) {
@@ -97,7 +139,9 @@ export function judgeWindow(
       ? { verdict: "breach", triggers, notes, canary: c, baseline: b }
       : { verdict: "inconclusive", reason: `only ${c.requests} requests to ${c.color} ${c.version} in the window, at least ${t.minRequests} needed`, triggers: [], notes, canary: c, baseline: b };
   }
-  if (c.errorRatePercent > t.maxErrorRatePercent) {
+  // One trigger per mistake: a sequential one already fired says it.
+  const errorTriggered = () => triggers.some((x) => x.metric === "error-rate" || x.metric === "error-rate-increase");
+  if (c.errorRatePercent > t.maxErrorRatePercent && !errorTriggered()) {
     triggers.push({ metric: "error-rate", value: c.errorRatePercent, limit: t.maxErrorRatePercent, unit: "%", hard: true, message: `error rate ${pct(c.errorRatePercent)} > ${pct(t.maxErrorRatePercent)} limit (${c.color} ${c.version}: ${c.errors} of ${c.requests} requests)` });
   }
   if (!b || b.requests < t.minRequests) {
@@ -105,7 +149,7 @@ export function judgeWindow(
   } else {
     const allowed = round(b.errorRatePercent + t.maxErrorRateIncreasePp, 3);
     // One trigger per mistake: the relative rule adds something only when the absolute one held.
-    if (c.errorRatePercent > allowed && !triggers.some((x) => x.metric === "error-rate")) {
+    if (c.errorRatePercent > allowed && !errorTriggered()) {
       triggers.push({ metric: "error-rate-increase", value: c.errorRatePercent, limit: allowed, unit: "%", hard: true, message: `error rate ${pct(c.errorRatePercent)} > ${pct(allowed)} limit (baseline ${b.color} ${pct(b.errorRatePercent)} + ${t.maxErrorRateIncreasePp} pp)` });
     }
     if (c.p95LatencyMs !== null && b.p95LatencyMs !== null) {

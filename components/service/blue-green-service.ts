@@ -29,6 +29,8 @@ export interface BlueGreenServiceArgs {
   sensitiveConfig?: SensitiveConfigKey[];
   /** Webhook the announcement is posted to (a secret). Defaults to none. */
   webhookUrl?: pulumi.Input<string>;
+  /** Key the post to `webhookUrl` is signed with (a secret). Defaults to none. */
+  signingKey?: pulumi.Input<string>;
 }
 
 export class BlueGreenService extends pulumi.ComponentResource {
@@ -145,6 +147,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         sensitiveConfig: args.sensitiveConfig ?? [],
         directory: args.recordDirectory,
         webhookUrl: args.webhookUrl,
+        signingKey: args.signingKey,
       },
       { parent: this, dependsOn: [...(backup ? [backup] : []), ...gates.map((g) => g.check)] },
     );

@@ -4,14 +4,19 @@
 // A color's release is "stable" once it has served 100% of traffic. Moving traffic toward a stable
 // release is a rollback (never gated, never blocked); toward anything else it is a promotion. A
 // rollback away from a color withdraws that color's standing, so re-promoting a release that was
-// just rolled back is gated again.
-import { COLORS, Color, StableReleases, ShiftPlan, StableRelease, Traffic, isPromotion, otherColor } from "../types";
+// just rolled back is gated again. Proven releases are remembered by version, beyond the two colors:
+// putting one back on a color (a version revert) gives that color its standing again.
+import { COLORS, Color, ProvenReleases, StableReleases, ShiftPlan, StableRelease, Traffic, isPromotion, otherColor, provenFromStable } from "../types";
+
+/** How many proven releases a stack remembers for version reverts. */
+export const PROVEN_HISTORY = 20;
 
 /** What the last `up` applied, from its stack outputs. */
 export interface AppliedState {
   traffic?: Traffic;
   versions?: Partial<Record<Color, string>>;
   stableReleases?: StableReleases;
+  provenReleases?: ProvenReleases;
 }
 
 export function planShift(
@@ -21,11 +26,20 @@ export function planShift(
   now: string = new Date().toISOString(),
 ): ShiftPlan {
   const prevTraffic = previous?.traffic;
+  // Stacks from before the history existed start it from their stable releases.
+  const provenReleases: ProvenReleases = previous?.provenReleases ?? provenFromStable(previous?.stableReleases ?? {});
   const stableReleases: StableReleases = {};
-  // A release stays stable only while its color still runs it.
+  const restored = new Set<Color>();
+  // A release stays stable only while its color still runs it; a color given a proven release
+  // again (a version revert) has the standing that release earned.
   for (const c of COLORS) {
     const p = previous?.stableReleases?.[c];
+    const earned = provenReleases.find((r) => r.version === versions[c]);
     if (p && p.version === versions[c]) stableReleases[c] = p;
+    else if (earned) {
+      stableReleases[c] = { ...earned };
+      restored.add(c);
+    }
   }
   const previousVersions = previous?.versions ?? {};
 
@@ -46,9 +60,25 @@ export function planShift(
 
   const nextStableReleases: StableReleases = { ...stableReleases };
   for (const c of COLORS) {
-    if (next[c] === 100 && versions[c] && !nextStableReleases[c]) nextStableReleases[c] = { version: versions[c]!, since: now };
+    // A restored release serving 100% again counts from now (the keep-period policy reads `since`).
+    if (next[c] === 100 && versions[c] && (!nextStableReleases[c] || restored.has(c))) nextStableReleases[c] = { version: versions[c]!, since: now };
   }
-  if (kind === "rollback" && towards) delete nextStableReleases[otherColor(towards)];
+  // A restored release serving 100% again is re-entered with its new time.
+  const reproven = (p: { version: string }) => COLORS.some((c) => restored.has(c) && next[c] === 100 && versions[c] === p.version);
+  let nextProvenReleases = provenReleases.filter((p) => !reproven(p));
+  for (const c of COLORS) {
+    const r = nextStableReleases[c];
+    if (r && !nextProvenReleases.some((p) => p.version === r.version)) nextProvenReleases.push({ ...r });
+  }
+  nextProvenReleases.sort((a, b) => b.since.localeCompare(a.since));
+  if (kind === "rollback" && towards) {
+    // The release rolled back from is no longer proven: bringing it back is a gated promotion.
+    const from = otherColor(towards);
+    const withdrawn = versions[from] ?? previousVersions[from];
+    delete nextStableReleases[from];
+    if (withdrawn && withdrawn !== versions[towards]) nextProvenReleases = nextProvenReleases.filter((p) => p.version !== withdrawn);
+  }
+  nextProvenReleases = nextProvenReleases.slice(0, PROVEN_HISTORY);
 
   const retiringColor = COLORS.find((c) => previousVersions[c] && !versions[c]);
   const replacement = retiringColor ? otherColor(retiringColor) : undefined;
@@ -69,6 +99,8 @@ export function planShift(
     previousVersions,
     stableReleases,
     nextStableReleases,
+    provenReleases,
+    nextProvenReleases,
     stable: stableTarget(kind, towards, stableReleases, versions),
     nextStable: stableTarget(kind, towards, nextStableReleases, versions, next),
   };

@@ -44,7 +44,9 @@ const WEBHOOK_URL = "http://127.0.0.1:9/hook";
 const DB_PASSWORD = "runbook-local";
 /** A bad value set as a secret by the bad-input table; it must not be echoed either. */
 const BAD_SECRET = "hooks.example.com/T0/B0/secret-token";
-const SECRETS = [WEBHOOK_URL, DB_PASSWORD, BAD_SECRET];
+// notifications.webhookUrl needs its signing key (the record's post is signed with it).
+const SIGNING_KEY = "faults-signing-key-0123456789";
+const SECRETS = [WEBHOOK_URL, DB_PASSWORD, BAD_SECRET, SIGNING_KEY];
 
 /**
  * Gates without retries, so a gate a fault breaks fails at once. The analysis window keeps its
@@ -358,6 +360,7 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
         ...FAST_GATES,
       });
       await stack.setConfig("notifications.webhookUrl", WEBHOOK_URL, { secret: true });
+      await stack.setConfig("notifications.signingKey", SIGNING_KEY, { secret: true });
       for (const [key, value] of [["blue.version", "v1.0.0"], ["green.version", "v2.0.0"], ["traffic.green", "10"]]) {
         await stack.setConfig(key, value);
         const r = await up();
@@ -415,8 +418,20 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
     it("pulumi up SIGKILLed while the router weights change (rollback 50 -> 10): recovery converges to 10 with zero failed requests", async () => {
       await settle(50);
       await stack.setConfig("traffic.green", 10);
+      // The weights update (nginx -t, reload, confirm) takes a fraction of a second, less than the
+      // output polling and the kill need once the engine starts fast: an nginx whose reload waits
+      // 3 s keeps the update running while the kill lands. The new weights file is in place by
+      // then, so the orphaned reload may still apply it later: either split serves every request.
+      const slowDir = fs.mkdtempSync(path.join(os.tmpdir(), "rb-nginx-slow-"));
+      const slow = path.join(slowDir, "nginx");
+      fs.writeFileSync(slow, `#!/bin/sh
+for a in "$@"; do
+  if [ "$a" = "reload" ]; then sleep 3; fi
+done
+exec /usr/sbin/nginx "$@"
+`, { mode: 0o755 });
       const report = await underLoad(async () => {
-        const killed = new DetachedUp(stack, ENV);
+        const killed = new DetachedUp(stack, { ...ENV, RUNBOOK_NGINX: slow });
         await killed.waitFor("app-router-weights updating");
         await killed.kill();
         const pending = (await exportState(stack)).deployment.pending_operations ?? [];
@@ -430,7 +445,7 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
         await recoverInterruptedUpdate(stack);
         const again = await up();
         assert.equal(again.code, 0, again.stdout + again.stderr);
-      });
+      }).finally(() => fs.rmSync(slowDir, { recursive: true, force: true }));
       assert.equal(report.failed, 0, `failed requests during the kill and recovery:\n${report.raw}`);
       assert.deepEqual(await traffic(), { blue: 90, green: 10 });
       await assertSplit(10);

@@ -153,7 +153,7 @@ describe("health gates (real engine, Prometheus, PostgreSQL, Redis)", function (
   });
 
   const badReleases: { title: string; version: string; env: Record<string, string | number>; check: RegExp; healthCheck: string }[] = [
-    { title: "5% errors", version: "v2.1.0", env: { FAULT_ERROR_RATE_PERCENT: 5 }, check: /✗ error-rate: .*error rate [\d.]+% > /, healthCheck: "error-rate" },
+    { title: "5% errors", version: "v2.1.0", env: { FAULT_ERROR_RATE_PERCENT: 5 }, check: /✗ error-rate: .*error rate [\d.]+% over \d+ requests? > 0\.10% SLO \(sequential test, 95% confidence\)/, healthCheck: "error-rate" },
     { title: "+60% latency with no errors", version: "v2.2.0", env: { FAULT_LATENCY_PERCENT: 60 }, check: /✗ latency: p95 latency [\d.]+ ms > [\d.]+ ms allowed \(baseline/, healthCheck: "latency" },
     { title: "health 200 with a degraded body", version: "v2.3.0", env: { FAULT_HEALTH: "degraded" }, check: /✗ api: GET \/healthz \(green\): body status is "degraded", expected "ok"/, healthCheck: "api" },
     { title: "its database unreachable", version: "v2.4.0", env: { DATABASE_URL: "postgres://runbook:x@127.0.0.1:1/runbook" }, check: /✗ api: .*"database":"fail"/, healthCheck: "api" },

@@ -51,6 +51,17 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
       "green.replicas": 2,
       "kubernetes.readyTimeoutSeconds": 60,
       ...SHORT_ANALYSIS,
+      // npm run deploy's windows, in seconds (the runbook's are minutes).
+      "rollout.pause": "5s",
+      "rollout.bake": "5s",
+      "rollout.analysis.intervalSeconds": 1,
+      "rollout.analysis.windowSeconds": 4,
+      "rollout.analysis.minRequests": 40,
+      "rollout.analysis.floorRps": 15,
+      // The latency rules are proven on the local target (test/integration/rollout.test.ts). Here
+      // the pods share two cores with the other test lane, and a canary serving all the load once
+      // read p95 14.7 ms against a floor-fed baseline's 9.3: the rules keep a wider margin.
+      "rollout.analysis.latencyToleranceMs": 50,
     };
     for (const [k, v] of Object.entries(config)) await stack.setConfig(k, v, { secret: SECRET_KEYS.has(k) });
   });
@@ -176,7 +187,7 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     await stack.setConfig("blue.env.FAULT_ERROR_RATE_PERCENT", 5);
     await stack.setConfig("traffic.green", 90);
     const up = await stack.apply(POLICY_ENV);
-    assert.notEqual(up.code, 0, "the update must fail");
+    assert.notEqual(up.code, 0, `the update must fail:\n${up.stdout.slice(-6000)}`);
     assert.match(up.stdout + up.stderr, /error-rate/);
     assert.deepEqual((await stack.outputs()).traffic, { blue: 0, green: 100 });
     assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
@@ -187,7 +198,7 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     await stack.setConfig("blue.version", "v2.1.0");
     await stack.setConfig("blue.env.FAULT_CRASH_AT_START", true);
     const up = await stack.apply(POLICY_ENV);
-    assert.notEqual(up.code, 0, "the update must fail");
+    assert.notEqual(up.code, 0, `the update must fail:\n${up.stdout.slice(-6000)}`);
     assert.match(up.stdout + up.stderr, /Deployment|ready|Ready/);
     assert.deepEqual((await stack.outputs()).traffic, { blue: 0, green: 100 });
     assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
@@ -246,5 +257,78 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
     const preview = await stack.run(["preview", "--expect-no-changes", "--non-interactive"], POLICY_ENV);
     assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+  });
+
+  /** `npm run <command> -- <args> --env <stack>`, as a person would type it. */
+  const cli = (command: string, args: string[]) => stack.node("run-built.js", [command, ...args, "--env", stack.name], POLICY_ENV);
+  type Event = { type: string; verdict?: string; canary?: { requests: number }; baseline?: { requests: number }; trigger?: { metric: string; value: number; limit: number } };
+  const jsonLines = (out: string) => out.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Event);
+
+  it("npm run deploy: v2.0.0 goes 10 -> 50 -> 100 on blue, judged live from the cluster's Prometheus through the Gateway; no failed request", async () => {
+    const load = startLoad(url, { concurrency: 8, perWorkerRps: 15, host });
+    const r = await cli("deploy", ["--version", "v2.0.0", "--yes", "--json"]);
+    const report = await load.stop();
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(report.failed, 0, report.raw);
+    const events = jsonLines(r.stdout);
+    assert.deepEqual(events.filter((e) => e.type === "step-applied").length, 3);
+    // The live analysis read both colors' real requests from the cluster's Prometheus.
+    const judged = events.filter((e) => e.type === "analysis" && e.verdict === "pass");
+    assert.ok(judged.length >= 3, `too few passing windows: ${JSON.stringify(events.filter((e) => e.type === "analysis"))}`);
+    assert.ok(judged.every((e) => (e.canary?.requests ?? 0) > 0), "a window judged the canary without its requests");
+    assert.equal(events[events.length - 1].type, "completed");
+    const out = await stack.outputs();
+    assert.deepEqual(out.traffic, { blue: 100, green: 0 });
+    assert.deepEqual(out.versions, { blue: "v2.0.0", green: "v1.1.0" });
+    assert.deepEqual(await split(500), { blue: 500, green: 0, other: 0 });
+  });
+
+  it("npm run deploy: a release that goes bad once it takes traffic is rolled back on its own during the 10% pause", async () => {
+    // The faults go on the idle color only (the one the deploy puts the release on), whatever
+    // the test before left serving.
+    const before = await stack.outputs();
+    const traffic = before.traffic as Record<string, number>;
+    const serving = traffic.blue === 100 ? "blue" : "green";
+    assert.equal(traffic[serving], 100, `no color serves everything: ${JSON.stringify(before.traffic)}`);
+    // The rollout's baseline, and where a breach sends the traffic back.
+    const stable = { color: serving, version: (before.versions as Record<string, string>)[serving] };
+    const idle = serving === "blue" ? "green" : "blue";
+    // Only the errors may differ from the baseline: the rolling-update test's extra work goes.
+    await stack.removeConfig(`${idle}.env.SERVICE_WORK_MS`);
+    await stack.setConfig(`${idle}.env.FAULT_ERROR_RATE_PERCENT`, 30);
+    // Counted per pod: each of the two gates (deploy at 0%, step 1) sends 6 s x 30 req/s, half to
+    // each replica, so 180 requests per pod are the gates' (150 once failed the step-1 gate
+    // instead). The 10% step then feeds each pod about 7.5 req/s: the errors start some 30 s into
+    // the 60 s pause, where only the live analysis can see them.
+    await stack.setConfig(`${idle}.env.FAULT_AFTER_REQUESTS`, 400);
+    const load = startLoad(url, { concurrency: 8, perWorkerRps: 15, host });
+    let r;
+    try {
+      r = await cli("deploy", ["--version", "v2.1.0", "--pause", "60s", "--yes", "--json"]);
+    } finally {
+      await load.stop();
+      await stack.removeConfig(`${idle}.env.FAULT_ERROR_RATE_PERCENT`);
+      await stack.removeConfig(`${idle}.env.FAULT_AFTER_REQUESTS`);
+    }
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`rolled back to ${stable.color} ${stable.version.replace(/\./g, "\\.")}: error-rate(-increase)?: error rate \\d+\\.\\d+% > \\d+\\.\\d+% limit`));
+    const aborted = jsonLines(r.stdout).find((e) => e.type === "aborted");
+    assert.ok(aborted?.trigger && aborted.trigger.value > aborted.trigger.limit, JSON.stringify(aborted));
+    assert.deepEqual((await stack.outputs()).traffic, traffic);
+    assert.deepEqual(await split(500), { blue: traffic.blue * 5, green: traffic.green * 5, other: 0 });
+  });
+
+  it("npm run rollback --to v1.1.0, a proven release no color runs any more: redeployed on idle green and switched by one up, ungated; no failed request", async () => {
+    const load = startLoad(url, { concurrency: 8, perWorkerRps: 15, host });
+    const back = await cli("rollback", ["--to", "v1.1.0"]);
+    const report = await load.stop();
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+    assert.match(back.stdout, /rolled back to green v1\.1\.0 in stack \S+: v1\.1\.0 redeployed on green and the router switched by the same up \(ungated\), converged in [\d.]+ s; health of green: ok/);
+    assert.equal(report.failed, 0, report.raw);
+    const out = await stack.outputs();
+    assert.equal((out.change as { kind: string }).kind, "rollback");
+    assert.deepEqual(out.versions, { blue: "v2.0.0", green: "v1.1.0" });
+    // The layout the next test expects: green serving, blue idle.
+    assert.deepEqual(await split(500), { blue: 0, green: 500, other: 0 });
   });
 });

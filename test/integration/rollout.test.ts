@@ -2,11 +2,13 @@
 // Prometheus: `npm run deploy` stepping a release 10 -> 50 -> 100 under live analysis, automatic
 // rollbacks of a release that goes bad once it takes traffic (errors, then latency only), the
 // operator's verbs from a second process, the stack lock and a freeze, and `npm run rollback` under
-// load as a version revert on a Friday with a stale backup. Windows are seconds (rollout.* config).
+// load as a version revert on a Friday with a stale backup, to a release still on a color and to one
+// no color runs any more. Windows are seconds (rollout.* config).
 import { strict as assert } from "assert";
 import { RolloutStatus } from "../../components/rollout/control";
 import { RolloutEvent } from "../../components/rollout/events";
 import { readJson, readJsonLines, rolloutFiles } from "../../components/rollout/files";
+import { listPostmortems, readPostmortem } from "../../components/rollout/postmortem-files";
 import { measureSplit, startLoad } from "../../scripts/load";
 import { RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, writePolicyConfig } from "./policy-clock";
@@ -134,6 +136,14 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     assert.ok(events.some((e) => e.color === "green" && e.status === 500), "the probe never saw the bad release fail: the test proved nothing");
     const rolledBack = history().filter((e) => e.type === "rolled-back").pop();
     if (rolledBack?.type === "rolled-back") figures["automatic rollback: router switched (ms) / converged (ms)"] = `${rolledBack.routerMs} / ${rolledBack.convergeMs}`;
+    // The rollback wrote its postmortem, and the command prints it.
+    const postmortems = listPostmortems(stack.name);
+    assert.ok(postmortems.length > 0, `no postmortem written:\n${r.stderr}`);
+    const md = readPostmortem(stack.name, postmortems[0].id)!;
+    assert.ok(md.includes(aborted.trigger.metric) && md.includes("What went wrong?"), md);
+    const shown = await cli("postmortem", ["--last"]);
+    assert.equal(shown.code, 0, shown.stdout + shown.stderr);
+    assert.equal(shown.stdout, md);
   });
 
   it("a latency-only regression after the shift is rolled back the same way", async () => {
@@ -281,6 +291,50 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     const ab = await cli("rollout", ["abort"]);
     assert.equal(ab.code, 0, ab.stdout + ab.stderr);
     assert.deepEqual((await stack.outputs()).traffic, { blue: 100, green: 0 });
+  });
+
+  it("a version revert to a proven release no color runs any more redeploys it on the idle color, ungated, under load on a Friday with a stale backup", async () => {
+    // v7 then v8 each reach 100%, so no color runs v1.0.0 any more; v6.0.0 (aborted at 10%) never served 100%.
+    for (const v of ["v7.0.0", "v8.0.0"]) {
+      const load = startLoad(URL, { concurrency: 2, perWorkerRps: 50 });
+      const d = await cli("deploy", ["--version", v, "--pause", "1s", "--bake", "1s", "--yes"]);
+      await load.stop();
+      assert.equal(d.code, 0, d.stdout + d.stderr);
+    }
+    assert.deepEqual((await stack.outputs()).versions, { blue: "v8.0.0", green: "v7.0.0" });
+    const friday = {
+      RUNBOOK_POLICY_CONFIG: writePolicyConfig({
+        "deployment-window": { timeZone: "Europe/Berlin", now: FRIDAY_16_BERLIN },
+        "backup-age": { now: new Date(Date.now() + 3 * 3600_000).toISOString() },
+      }),
+    };
+
+    const state = stack.stateFile();
+    const never = await cli("rollback", ["--to", "v6.0.0"], friday);
+    assert.equal(never.code, 2, never.stdout + never.stderr);
+    assert.match(never.stderr, /--to v6\.0\.0: it has not served 100% .*allowed: v8\.0\.0 \(blue\), v7\.0\.0 \(green\), v1\.0\.0 \(redeployed on the idle color\)/);
+    assert.equal(stack.stateFile(), state, "a refused rollback changed the stack");
+
+    const load = startLoad(URL, { concurrency: 8, perWorkerRps: 50 });
+    const probe = startProbe(URL, 4, 2);
+    await sleep(1000);
+    const r = await cli("rollback", ["--to", "v1.0.0"], friday);
+    await sleep(1000);
+    const events = await probe.stop();
+    const report = await load.stop();
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /rolled back to green v1\.0\.0 in stack \S+: v1\.0\.0 redeployed on green and the router switched by the same up \(ungated\), converged in [\d.]+ s; health of green: ok/);
+    assert.equal(report.failed, 0, report.raw);
+    assert.equal(events.filter((e) => e.status !== 200).length, 0, "probe requests failed");
+    const out = await stack.outputs();
+    assert.deepEqual(out.versions, { blue: "v8.0.0", green: "v1.0.0" });
+    assert.deepEqual(out.traffic, { blue: 0, green: 100 });
+    assert.equal((out.change as { kind: string }).kind, "rollback");
+    assert.match(JSON.stringify(out.gates), /rollback toward green v1\.0\.0 is never gated/);
+    assert.equal((out.stable as { color: string; version: string }).version, "v1.0.0");
+    // v8.0.0 was rolled back from: it is no longer proven.
+    assert.deepEqual((out.provenReleases as { version: string }[]).map((p) => p.version), ["v1.0.0", "v7.0.0"]);
+    assert.deepEqual(await measureSplit(URL, 300), { blue: 0, green: 300, other: 0 });
     console.log(`      figures: ${JSON.stringify(figures)}`);
   });
 });

@@ -103,6 +103,7 @@ function environmentResources(color: Color): string[] {
     `${T.route}::svc-${color}-header`,
     `${T.service}::svc-${color}-service`,
     `${T.pdb}::svc-${color}-pdb`,
+    `${DYNAMIC}::svc-${color}-served`,
   ];
 }
 
@@ -255,6 +256,18 @@ describe("kubernetes target", () => {
       assert.deepEqual(container.livenessProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
       assert.deepEqual(container.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
       assert.equal(one(T.deployment, "svc-blue-deployment").inputs.spec.template.spec.containers[0].image, "ghcr.io/acme/app:v1.4.0");
+    });
+
+    it("waits, after the Deployment, Service and header route, until the gateway serves each color's release alone", async () => {
+      await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
+      for (const [color, version] of [["blue", "v1.4.0"], ["green", "v1.5.0"]] as const) {
+        const served = one(DYNAMIC, `svc-${color}-served`).inputs;
+        assert.deepEqual(
+          { service: served.service, color: served.color, version: served.version, replicas: served.replicas, url: served.url, host: served.host, timeoutSeconds: served.timeoutSeconds },
+          { service: "app", color, version, replicas: one(T.deployment, `svc-${color}-deployment`).inputs.spec.replicas, url: "http://app.staging.example.com", host: "app.staging.example.com", timeoutSeconds: 600 },
+        );
+        assert.deepEqual((await dependsOnNames(`svc-${color}-served`)).sort(), [`svc-${color}-deployment`, `svc-${color}-header`, `svc-${color}-service`]);
+      }
     });
 
     it("gives the pods DATABASE_URL and REDIS_URL from a Secret of the color, never in the Deployment itself", async () => {

@@ -2,16 +2,22 @@
 // CloudWatch (components/targets/aws/cloudwatch-source.ts) over a fake client that records what it
 // is sent, and Prometheus (components/gates/prometheus-source.ts) against a tiny HTTP server on
 // 127.0.0.1. Neither needs AWS or a real Prometheus; both must give `analyze` the same verdicts for
-// the same traffic.
+// the same traffic. The counts since a start time (what the sequential analysis reads) are tested
+// at the end of each part.
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import { analyze, MetricSample } from "../../components/gates/analysis";
 import { ColorSeries, loadMetricsSource, MetricsSource } from "../../components/gates/metrics-source";
 import { prometheusSource } from "../../components/gates/prometheus-source";
+import { counterIncrease, readCountsSince } from "../../components/gates/prometheus-metrics";
+import { DURATION_BUCKETS_SECONDS } from "../../sample-service/metrics";
+import { BOUNDS } from "./helpers/gate-simulation";
 import {
   cloudWatchSource,
+  countsFromMetricData,
   createCloudWatchSource,
+  LATENCY_BOUNDS_SECONDS,
   GetMetricDataClient,
   GetMetricDataInput,
   GetMetricDataOutput,
@@ -183,6 +189,51 @@ describe("CloudWatch source through MetricsSource", function () {
     // The SDK is required on the first call only; no test in this process makes one.
     assert.equal(Object.keys(require.cache).some((k) => k.includes("@aws-sdk/client-cloudwatch")), false);
   });
+
+  // ---- counts since a start time ----
+
+  const start = new Date("2025-01-01T11:58:30Z");
+  /** One page of the counts queries: per-minute values by query id. */
+  const countsPage = (values: Record<string, number[]>): GetMetricDataOutput => ({
+    MetricDataResults: Object.entries(values).map(([Id, Values]) => ({ Id, Values, Timestamps: Values.map((_, i) => new Date(END.getTime() - (Values.length - i) * 60000)), StatusCode: "Complete" })),
+  });
+
+  it("reads counts since a start from whole minutes: Sums, and TargetResponseTime's trimmed counts per bound", async () => {
+    const buckets = Object.fromEntries(LATENCY_BOUNDS_SECONDS.map((b, i) => [`counts_le_${i}`, b < 0.005 ? [0, 0] : b < 0.25 ? [90, 100] : [100, 104]]));
+    const client = fakeClient([countsPage({ counts_requests: [100, 104], counts_errors: [1, 4], counts_timed: [100, 104], ...buckets })]);
+    const source = createCloudWatchSource(options, client, () => END);
+    const counts = await source.countsSince(series("green", "v2"), start);
+    assert.deepEqual([counts.requests, counts.errors], [204, 5]);
+    assert.deepEqual(counts.buckets.map((b) => [b.le, b.count]), [...LATENCY_BOUNDS_SECONDS.map((b) => [b, b < 0.005 ? 0 : b < 0.25 ? 190 : 204]), [Infinity, 204]]);
+    const input = client.inputs[0];
+    // The minute that holds the start, to now.
+    assert.deepEqual([input.StartTime, input.EndTime], [new Date("2025-01-01T11:58:00Z"), END]);
+    assert.deepEqual(input.MetricDataQueries.slice(0, 3).map((q) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Stat]), [
+      ["counts_requests", "RequestCount", "Sum"],
+      ["counts_errors", "HTTPCode_Target_5XX_Count", "Sum"],
+      ["counts_timed", "TargetResponseTime", "SampleCount"],
+    ]);
+    assert.deepEqual(input.MetricDataQueries.slice(3).map((q) => q.MetricStat.Stat), LATENCY_BOUNDS_SECONDS.map((b) => `TC(:${b})`));
+    assert.ok(input.MetricDataQueries.every((q) => q.MetricStat.Metric.Dimensions[0].Value === green.targetGroup));
+  });
+
+  it("keeps counts consistent when one metric's datapoints arrive before another's", () => {
+    const counts = countsFromMetricData(countsPage({ counts_requests: [10], counts_errors: [12], counts_timed: [8], counts_le_0: [9] }));
+    // 5xx never above requests; a cumulative bucket never below a smaller bound's.
+    assert.equal(counts.errors, 10);
+    assert.deepEqual([counts.buckets[0].count, counts.buckets[counts.buckets.length - 1].count], [9, 9]);
+  });
+
+  it("rejects counts of a color without dimensions, or a denied query", async () => {
+    const source = createCloudWatchSource({ region: "eu-west-1", dimensions: { blue } }, fakeClient([FORBIDDEN]), () => END);
+    await assert.rejects(source.countsSince(series("green", "v2"), start), { message: "CloudWatch in eu-west-1 has no target group dimensions for green" });
+    await assert.rejects(source.countsSince(series("blue", "v1"), start), { message: /^CloudWatch query canary_requests failed with Forbidden/ });
+  });
+
+  it("reads latency at the sample service's own histogram bounds", () => {
+    assert.deepEqual(LATENCY_BOUNDS_SECONDS, DURATION_BUCKETS_SECONDS);
+    assert.deepEqual(BOUNDS, DURATION_BUCKETS_SECONDS);
+  });
 });
 
 // ---- Prometheus -----------------------------------------------------------------------------
@@ -318,5 +369,95 @@ describe("Prometheus source through MetricsSource", function () {
     } finally {
       await healthy.stop();
     }
+  });
+});
+
+describe("Prometheus source: counts since a start time", function () {
+  this.timeout(10000);
+  const start = new Date("2025-01-01T11:59:00Z");
+  const now = new Date(start.getTime() + 2000);
+  const at = (offsetSeconds: number) => start.getTime() / 1000 + offsetSeconds;
+  const sel = { stack: "dev", service: "app", color: "green", version: "v2" };
+  type Series = { metric: Record<string, string>; samples: [number, number][] };
+  const s = (name: string, labels: Record<string, string>, samples: [number, number][]): Series => ({ metric: { __name__: name, ...sel, ...labels }, samples: samples.map(([t, v]) => [at(t), v]) });
+  // a: served before the start and since; b: born after the start (its first sample is all new);
+  // c: restarted in the window (the counter drops to 5 and grows again).
+  const stored: Series[] = [
+    s("runbook_http_requests_total", { instance: "a", code: "200" }, [[-0.5, 100], [0.5, 130], [1.5, 160]]),
+    s("runbook_http_requests_total", { instance: "b", code: "500" }, [[1, 3]]),
+    s("runbook_http_requests_total", { instance: "c", code: "200" }, [[-0.5, 50], [0.5, 70], [1, 5], [1.5, 12]]),
+    s("runbook_http_request_errors_total", { instance: "b" }, [[1, 3]]),
+    s("runbook_http_request_errors_total", { instance: "c" }, [[-0.5, 2], [0.5, 2], [1, 0], [1.5, 1]]),
+    s("runbook_http_request_duration_seconds_bucket", { instance: "a", le: "0.01" }, [[-0.5, 10], [1.5, 60]]),
+    s("runbook_http_request_duration_seconds_bucket", { instance: "a", le: "0.25" }, [[-0.5, 12], [1.5, 102]]),
+    s("runbook_http_request_duration_seconds_bucket", { instance: "a", le: "+Inf" }, [[-0.5, 12], [1.5, 107]]),
+  ];
+  const queries: { query: string; time: number }[] = [];
+  // Answers an instant selector with each series' last sample at or before `time` (the lookback),
+  // and a range selector with the samples in (time - range, time].
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const query = url.searchParams.get("query") ?? "";
+    const time = Number(url.searchParams.get("time"));
+    queries.push({ query, time });
+    const m = /^(\w+)\{(.*)\}(?:\[(\d+)ms\])?$/.exec(query);
+    if (!m) return void res.writeHead(400).end();
+    const [, name, selector, rangeMs] = m;
+    const mine = stored.filter((x) => x.metric.__name__ === name && selector === 'stack="dev",service="app",color="green",version="v2"');
+    const result = rangeMs
+      ? mine.map((x) => ({ metric: x.metric, values: x.samples.filter(([t]) => t > time - Number(rangeMs) / 1000 && t <= time).map(([t, v]) => [t, String(v)]) })).filter((x) => x.values.length)
+      : mine.flatMap((x) => {
+          const last = x.samples.filter(([t]) => t <= time && t > time - 300).pop();
+          return last ? [{ metric: x.metric, value: [last[0], String(last[1])] }] : [];
+        });
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "success", data: { resultType: rangeMs ? "matrix" : "vector", result } }));
+  });
+  let url = "";
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("takes each series' increase, a drop counted as a restart from 0", () => {
+    assert.equal(counterIncrease(100, [130, 160]), 60);
+    assert.equal(counterIncrease(undefined, [3]), 3);
+    assert.equal(counterIncrease(50, [70, 5, 12]), 32);
+    assert.equal(counterIncrease(10, []), 0);
+  });
+
+  it("sums the series' increases: exact whole counts, new and restarted series included", async () => {
+    queries.length = 0;
+    const counts = await readCountsSince(url, sel, start, now);
+    assert.deepEqual(counts, {
+      requests: 60 + 3 + (20 + 5 + 7),
+      errors: 3 + 1,
+      buckets: [
+        { le: 0.01, count: 50 },
+        { le: 0.25, count: 90 },
+        { le: Infinity, count: 95 },
+      ],
+    });
+    const s2 = 'stack="dev",service="app",color="green",version="v2"';
+    assert.deepEqual(
+      queries.map((q) => [q.query, q.time]).sort(),
+      [
+        [`runbook_http_request_duration_seconds_bucket{${s2}}`, start.getTime() / 1000],
+        [`runbook_http_request_duration_seconds_bucket{${s2}}[2000ms]`, now.getTime() / 1000],
+        [`runbook_http_request_errors_total{${s2}}`, start.getTime() / 1000],
+        [`runbook_http_request_errors_total{${s2}}[2000ms]`, now.getTime() / 1000],
+        [`runbook_http_requests_total{${s2}}`, start.getTime() / 1000],
+        [`runbook_http_requests_total{${s2}}[2000ms]`, now.getTime() / 1000],
+      ],
+    );
+  });
+
+  it("reports a color without series as nothing served, and rejects when Prometheus cannot be read", async () => {
+    assert.deepEqual(await readCountsSince(url, { ...sel, color: "blue" }, start, now), { requests: 0, errors: 0, buckets: [{ le: Infinity, count: 0 }] });
+    const source = prometheusSource({ url: `http://127.0.0.1:${await closedPort()}` });
+    await assert.rejects(source.countsSince(series("green", "v2"), start), { message: /ECONNREFUSED/ });
   });
 });

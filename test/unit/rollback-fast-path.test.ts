@@ -115,6 +115,7 @@ describe("rollback fast path: which color", () => {
     traffic: { blue: 10, green: 90 },
     versions: { blue: "v1.0.0", green: "v2.0.0" },
     stableReleases: { blue: { version: "v1.0.0", since: "t" } },
+    provenReleases: [{ version: "v1.0.0", since: "t" }, { version: "v0.8.0", since: "s" }],
     stable: { color: "blue", version: "v1.0.0" },
   };
   it("the stable color by default", () => assert.deepEqual(chooseRollbackTarget("prod", view), { kind: "switch", to: "blue" }));
@@ -122,8 +123,21 @@ describe("rollback fast path: which color", () => {
   it("--to a release that never served 100% is a promotion: refused naming the allowed values", () => {
     assert.throws(() => chooseRollbackTarget("prod", view, "v2.0.0"), (e: Error) => e instanceof UsageError && /--to v2\.0\.0 \(green\) has not served 100%.*allowed: v1\.0\.0 \(blue\)/.test(e.message));
   });
-  it("--to a release no color runs is refused naming the allowed values", () => {
-    assert.throws(() => chooseRollbackTarget("prod", view, "v0.9.0"), (e: Error) => e instanceof UsageError && /--to v0\.9\.0: no color runs it in stack prod \(allowed: v1\.0\.0 \(blue\)/.test(e.message));
+  it("--to a release that never served 100% and no color runs is refused naming the allowed values", () => {
+    assert.throws(
+      () => chooseRollbackTarget("prod", view, "v0.9.0"),
+      (e: Error) => e instanceof UsageError && /--to v0\.9\.0: it has not served 100% in stack prod .*\(allowed: v1\.0\.0 \(blue\), v0\.8\.0 \(redeployed on the idle color\); use npm run deploy\)/.test(e.message),
+    );
+  });
+  it("--to a proven release no color runs goes back on the idle color", () => {
+    const done = { ...view, traffic: { blue: 0, green: 100 } };
+    assert.deepEqual(chooseRollbackTarget("prod", done, "v0.8.0"), { kind: "redeploy", to: "blue", version: "v0.8.0" });
+  });
+  it("--to a proven release while both colors serve traffic is refused: roll back first", () => {
+    assert.throws(
+      () => chooseRollbackTarget("prod", view, "v0.8.0"),
+      (e: Error) => e instanceof UsageError && /--to v0\.8\.0: both colors serve traffic \(blue 10%, green 90%\).*npm run rollback -- --env prod first, then --to v0\.8\.0/.test(e.message),
+    );
   });
   it("nothing to do when the target already serves 100%", () => {
     const r = chooseRollbackTarget("prod", { ...view, traffic: { blue: 100, green: 0 } });

@@ -56,6 +56,8 @@ describe("rollout: the rollout.* stack config", () => {
     assert.equal(c.rollout.analysis.maxLatencyIncreasePercent, 10);
     assert.equal(c.rollout.analysis.hardLatencyIncreasePercent, 50);
     assert.equal(c.rollout.analysis.latencyToleranceMs, 5);
+    assert.equal(c.rollout.analysis.confidence, 0.95);
+    assert.equal(c.rollout.analysis.clearlyBadErrorRatePercent, 3);
   });
   it("accepts values as `pulumi config set --path` stores them (strings)", () => {
     const c = parseStackConfig({ ...base, rollout: { steps: ["5", "100"], pause: "manual", bake: "4s", analysis: { intervalSeconds: "1" } } });
@@ -69,6 +71,9 @@ describe("rollout: the rollout.* stack config", () => {
     [{ analysis: { windowSeconds: 1 } }, /deployment-runbook:rollout\.analysis\.windowSeconds: must be a number from 2 to 3600 seconds/],
     [{ analysis: { maxErrorRate: 1 } }, /deployment-runbook:rollout\.analysis\.maxErrorRate: unknown key \(allowed: intervalSeconds, windowSeconds/],
     [{ pauze: "3s" }, /deployment-runbook:rollout\.pauze: unknown key \(allowed: steps, pause, bake, analysis\)/],
+    [{ analysis: { confidence: 1 } }, /deployment-runbook:rollout\.analysis\.confidence: must be a number from 0\.8 to 0\.999 \(got 1\)/],
+    [{ analysis: { clearlyBadErrorRatePercent: 0.5 } }, /deployment-runbook:rollout\.analysis\.clearlyBadErrorRatePercent: must be above rollout\.analysis\.maxErrorRatePercent \(1%\) \(got 0\.5\)/],
+    [{ analysis: { maxErrorRatePercent: 5 } }, /deployment-runbook:rollout\.analysis\.maxErrorRatePercent: must be below rollout\.analysis\.clearlyBadErrorRatePercent \(3%, the error rate the sequential trigger weighs the limit against\): raise that too \(got 5\)/],
   ];
   for (const [rollout, message] of bad) {
     it(`refuses ${JSON.stringify(rollout)} naming the key`, () => {

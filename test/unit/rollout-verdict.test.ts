@@ -1,7 +1,9 @@
 // The runbook's rollback triggers on one window, at and around each limit, and how windows become
 // decisions (hard triggers at once, the soft latency rule after consecutive windows).
 import { strict as assert } from "assert";
-import { BreachTracker, InstanceSignals, Thresholds, judgeWindow } from "../../components/rollout/verdict";
+import { ColorCounts } from "../../components/gates/counts";
+import { BreachTracker, InstanceSignals, SinceStep, Thresholds, judgeWindow } from "../../components/rollout/verdict";
+import { binomial, mulberry32 } from "./helpers/gate-simulation";
 
 const T: Thresholds = { minRequests: 50, maxErrorRatePercent: 1, maxErrorRateIncreasePp: 1, maxLatencyIncreasePercent: 10, hardLatencyIncreasePercent: 50 };
 const OK: InstanceSignals = { failingHealth: [], restarts: 0, notRunning: [] };
@@ -103,5 +105,55 @@ describe("rollout: decisions over windows", () => {
   });
   it("inconclusive never continues toward promotion", () => {
     assert.equal(new BreachTracker(2).decide(quiet).action, "inconclusive");
+  });
+});
+
+describe("rollout: sequential error-rate triggers on everything since the step", () => {
+  const counts = (requests: number, errors: number): ColorCounts => ({ requests, errors, buckets: [{ le: Infinity, count: requests }] });
+  const since = (c: ColorCounts, b?: ColorCounts): SinceStep => ({ canary: c, baseline: b });
+
+  it("rolls back a clearly bad canary while its window is still too thin to judge", () => {
+    // 5 errors in 104: 5 ln(3/1) + 99 ln(0.97/0.99) = 3.47 >= ln 20.
+    const v = judgeWindow(canary(20, 1, 7), baseline(20, 0, 7), OK, T, since(counts(104, 5), counts(104, 0)));
+    assert.equal(v.verdict, "breach");
+    assert.deepEqual(v.triggers.map((t) => [t.metric, t.value, t.limit, t.hard]), [["error-rate", 4.808, 1, true]]);
+    assert.equal(v.triggers[0].message, "error rate 4.81% > 1.00% limit over the 104 requests since the step (green v2.0.0: 5 errors; sequential test, 95% confidence)");
+    assert.equal(judgeWindow(canary(20, 1, 7), baseline(20, 0, 7), OK, T).verdict, "inconclusive", "without the counts the thin window is inconclusive");
+  });
+
+  it("leaves a canary at the limit to the window rules, and adds nothing to a window rule that fired", () => {
+    assert.equal(judgeWindow(canary(1000, 10, 7), baseline(1000, 0, 7), OK, T, since(counts(1000, 10), counts(1000, 0))).verdict, "pass");
+    // 2% over 1000: over the window's limit, not yet confidently over it since the step.
+    const v = judgeWindow(canary(1000, 20, 7), baseline(1000, 0, 7), OK, T, since(counts(1000, 20), counts(1000, 0)));
+    assert.deepEqual(v.triggers.map((t) => t.message), ["error rate 2.00% > 1.00% limit (green v2.0.0: 20 of 1000 requests)"]);
+  });
+
+  it("applies the canary-vs-baseline rule once the baseline served minRequests since the step", () => {
+    const t = { ...T, maxErrorRatePercent: 5, clearlyBadErrorRatePercent: 7 };
+    const v = judgeWindow(canary(20, 2, 7), baseline(20, 0, 7), OK, t, since(counts(200, 20), counts(1000, 20)));
+    assert.deepEqual(v.triggers.map((x) => [x.metric, x.limit]), [["error-rate-increase", 3]]);
+    assert.equal(v.triggers[0].message, "error rate 10.00% > 3.00% limit (baseline blue 2.00% + 1 pp) over the 200 requests since the step (green v2.0.0: 20 errors; sequential test, 95% confidence)");
+    assert.equal(judgeWindow(canary(20, 2, 7), baseline(20, 0, 7), OK, t, since(counts(200, 20), counts(40, 1))).verdict, "inconclusive");
+  });
+
+  it("simulated over a 5 min pause judged every 10 s at 20 req/s: a release at the 1% limit is rolled back by them under 5% of the time, a 5% one within two windows", () => {
+    const random = mulberry32(31);
+    const runs = 5000;
+    const step = (p: number) => {
+      const c = { requests: 0, errors: 0 };
+      for (let window = 1; window <= 30; window++) {
+        c.requests += 200;
+        c.errors += binomial(random, 200, p);
+        const v = judgeWindow(canary(0, 0, NaN), undefined, OK, T, since(counts(c.requests, c.errors)));
+        if (v.verdict === "breach") return window;
+      }
+      return 0;
+    };
+    const atLimit = Array.from({ length: runs }, () => step(0.01)).filter((w) => w > 0).length / runs;
+    assert.ok(atLimit > 0 && atLimit <= 0.05, `rolled back ${atLimit}`);
+    const bad = Array.from({ length: runs }, () => step(0.05));
+    // At the first window (200 requests) it takes 7 errors, 13% of them have fewer; at 400, 10.
+    assert.ok(bad.filter((w) => w <= 2).length / runs >= 0.95, "a 5% release within two windows");
+    assert.equal(bad.filter((w) => w === 0).length, 0);
   });
 });

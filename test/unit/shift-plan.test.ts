@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { planShift, AppliedState, retirementProblems, backupTrigger } from "../../components/shift/plan";
+import { planShift, AppliedState, PROVEN_HISTORY, retirementProblems, backupTrigger } from "../../components/shift/plan";
 
 const T0 = "2026-11-25T10:00:00.000Z";
 const T1 = "2026-11-25T11:00:00.000Z";
@@ -70,6 +70,59 @@ describe("planShift", () => {
     const p = planShift(prev, { blue: 0, green: 100 }, { green: "v2.0.0" });
     assert.equal(p.kind, "hold");
     assert.deepEqual(p.retiring, { color: "blue", version: "v1.0.0", replacedBy: { color: "green", version: "v2.0.0", since: T1 } });
+  });
+
+  describe("version revert: proven releases are remembered beyond the two colors", () => {
+    const T2 = "2026-11-25T12:00:00.000Z";
+    const prev: AppliedState = {
+      traffic: { blue: 0, green: 100 },
+      versions: { blue: "v2.0.0", green: "v3.0.0" },
+      stableReleases: { blue: { version: "v2.0.0", since: T0 }, green: { version: "v3.0.0", since: T1 } },
+      provenReleases: [
+        { version: "v3.0.0", since: T1 },
+        { version: "v2.0.0", since: T0 },
+        { version: "v1.0.0", since: "2026-11-24T10:00:00.000Z" },
+      ],
+    };
+
+    it("a proven release put back on the idle color with the traffic is a rollback, counted from now", () => {
+      const p = planShift(prev, { blue: 100, green: 0 }, { blue: "v1.0.0", green: "v3.0.0" }, T2);
+      assert.equal(p.kind, "rollback");
+      assert.equal(p.towards, "blue");
+      assert.deepEqual(p.nextStable, { color: "blue", version: "v1.0.0", since: T2 });
+      // v3.0.0 was rolled back from: no longer proven, and green lost its standing.
+      assert.deepEqual(p.nextProvenReleases.map((r) => r.version), ["v1.0.0", "v2.0.0"]);
+      assert.equal(p.nextProvenReleases[0].since, T2);
+      assert.deepEqual(Object.keys(p.nextStableReleases), ["blue"]);
+    });
+
+    it("a release rolled back from is a promotion when put back", () => {
+      const reverted = planShift(prev, { blue: 100, green: 0 }, { blue: "v1.0.0", green: "v3.0.0" }, T2);
+      const applied: AppliedState = {
+        traffic: { blue: 100, green: 0 },
+        versions: { blue: "v1.0.0", green: "v3.0.0" },
+        stableReleases: reverted.nextStableReleases,
+        provenReleases: reverted.nextProvenReleases,
+      };
+      const p = planShift(applied, { blue: 90, green: 10 }, { blue: "v1.0.0", green: "v3.0.0" });
+      assert.equal(p.kind, "promote");
+      const p2 = planShift(applied, { blue: 90, green: 10 }, { blue: "v1.0.0", green: "v2.0.0" });
+      assert.equal(p2.kind, "rollback", "v2.0.0 is still proven");
+    });
+
+    it("a release that never served 100% stays a promotion; newly proven releases go first, at most PROVEN_HISTORY", () => {
+      assert.equal(planShift(prev, { blue: 100, green: 0 }, { blue: "v4.0.0", green: "v3.0.0" }, T2).kind, "promote");
+      const long: AppliedState = { ...prev, provenReleases: Array.from({ length: PROVEN_HISTORY }, (_, i) => ({ version: `v0.${i}.0`, since: T0 })) };
+      const p = planShift(long, { blue: 100, green: 0 }, { blue: "v4.0.0", green: "v3.0.0" }, T2);
+      assert.equal(p.nextProvenReleases.length, PROVEN_HISTORY);
+      assert.deepEqual(p.nextProvenReleases[0], { version: "v4.0.0", since: T2 });
+    });
+
+    it("a stack from before the history starts it from its stable releases", () => {
+      const { provenReleases: _omit, ...old } = prev;
+      const p = planShift(old, { blue: 0, green: 100 }, { blue: "v2.0.0", green: "v3.0.0" }, T2);
+      assert.deepEqual(p.provenReleases.map((r) => r.version), ["v3.0.0", "v2.0.0"]);
+    });
   });
 
   it("refuses to retire a color that still serves traffic", () => {

@@ -36,6 +36,11 @@ export interface CheckResult {
   summary: string;
   /** More lines for --verbose. */
   details: string[];
+  /**
+   * A confident verdict that running the check again would not change (the sequential analysis
+   * already weighed the noise): the gate does not retry it. Defaults to false.
+   */
+  final?: boolean;
 }
 
 export const pass = (check: CheckName, summary: string, details: string[] = []): CheckResult => ({ check, status: "pass", summary, details });

@@ -1,6 +1,7 @@
 // The aws target's metrics source for the health gates: the ALB target groups' 5xx count, request
 // count and p95 response time in CloudWatch, judged by the same rules as the Prometheus source
-// (analysis.ts).
+// (analysis.ts), and the counts since a start time the sequential analysis judges (a latency
+// histogram built from TargetResponseTime's trimmed counts).
 //
 // The top half is pure: it builds the `GetMetricData` request (the shape of the CloudWatch API and of
 // @aws-sdk/client-cloudwatch's GetMetricDataCommandInput) and turns a `GetMetricData`-shaped
@@ -10,6 +11,7 @@
 import type * as CloudWatchSdk from "@aws-sdk/client-cloudwatch";
 import { Color, COLORS } from "../../types";
 import { MetricSample } from "../../gates/analysis";
+import { ColorCounts } from "../../gates/counts";
 import { ColorSeries, MetricsSource, MetricsSourceFactory } from "../../gates/metrics-source";
 
 /** The CloudWatch dimensions of one color's target group behind the ALB. */
@@ -173,8 +175,8 @@ function sampleFor(role: Role, byId: Map<string, MetricDataResult>): MetricSampl
   };
 }
 
-/** Turns a GetMetricData response into the samples `analyze` takes. Throws on a failed query. */
-export function samplesFromMetricData(out: GetMetricDataOutput): CloudWatchSamples {
+/** The results by query id; throws on a failed, truncated or inconsistent query. */
+function resultsById(out: GetMetricDataOutput): Map<string, MetricDataResult> {
   const byId = new Map<string, MetricDataResult>();
   for (const r of out.MetricDataResults ?? []) {
     if (!r.Id) continue;
@@ -191,10 +193,82 @@ export function samplesFromMetricData(out: GetMetricDataOutput): CloudWatchSampl
     }
     byId.set(r.Id, r);
   }
+  return byId;
+}
+
+/** Turns a GetMetricData response into the samples `analyze` takes. Throws on a failed query. */
+export function samplesFromMetricData(out: GetMetricDataOutput): CloudWatchSamples {
+  const byId = resultsById(out);
   const canary = sampleFor("canary", byId);
   if (!canary) throw new Error(`CloudWatch response has no ${queryId("canary", "requests")} result`);
   const baseline = sampleFor("baseline", byId);
   return baseline ? { canary, baseline } : { canary };
+}
+
+// ---- Counts since a start time ----
+
+/**
+ * Bounds, in seconds, of the latency histogram read from CloudWatch: the sample service's own
+ * (sample-service/metrics.ts), so both sources judge latency at the same resolution.
+ */
+export const LATENCY_BOUNDS_SECONDS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2];
+
+const COUNT_IDS = { requests: "counts_requests", errors: "counts_errors", timed: "counts_timed" } as const;
+const bucketId = (i: number) => `counts_le_${i}`;
+
+/**
+ * The GetMetricData request for one target group's counts from the period holding `start` to `end`:
+ * request and 5xx Sums, and per bound the trimmed count TC(:b) of TargetResponseTime (responses
+ * that took at most b seconds) beside its SampleCount (every timed response: the +Inf bucket).
+ * Periods are whole minutes, so the first one reaches back before `start`: a little older traffic
+ * of the same target group rather than a lost head.
+ */
+export function buildCountsQueries(d: TargetGroupDimensions, start: Date, end: Date, periodSeconds = 60): GetMetricDataInput {
+  const problem = dimensionsProblem("dimensions", d);
+  if (problem) throw new Error(problem);
+  const periodMs = periodSeconds * 1000;
+  const q = (Id: string, MetricName: string, Stat: string): MetricDataQuery => ({
+    Id,
+    Label: `${Id} ${MetricName} ${Stat}`,
+    MetricStat: {
+      Metric: {
+        Namespace: ALB_NAMESPACE,
+        MetricName,
+        Dimensions: [
+          { Name: "TargetGroup", Value: d.targetGroup },
+          { Name: "LoadBalancer", Value: d.loadBalancer },
+        ],
+      },
+      Period: periodSeconds,
+      Stat,
+    },
+    ReturnData: true,
+  });
+  return {
+    StartTime: new Date(Math.floor(start.getTime() / periodMs) * periodMs),
+    EndTime: end,
+    MetricDataQueries: [
+      q(COUNT_IDS.requests, METRICS.requests.metricName, "Sum"),
+      q(COUNT_IDS.errors, METRICS.errors.metricName, "Sum"),
+      q(COUNT_IDS.timed, METRICS.latency.metricName, "SampleCount"),
+      ...LATENCY_BOUNDS_SECONDS.map((b, i) => q(bucketId(i), METRICS.latency.metricName, `TC(:${b})`)),
+    ],
+    ScanBy: "TimestampAscending",
+  };
+}
+
+/** Turns the counts request's response into whole counts. Throws on a failed query. */
+export function countsFromMetricData(out: GetMetricDataOutput): ColorCounts {
+  const byId = resultsById(out);
+  const sum = (id: string) => Math.round((byId.get(id)?.Values ?? []).reduce((a, b) => a + b, 0));
+  if (!byId.has(COUNT_IDS.requests)) throw new Error(`CloudWatch response has no ${COUNT_IDS.requests} result`);
+  const requests = sum(COUNT_IDS.requests);
+  const buckets = [...LATENCY_BOUNDS_SECONDS.map((le, i) => ({ le, count: sum(bucketId(i)) })), { le: Infinity, count: sum(COUNT_IDS.timed) }];
+  // Each metric and statistic arrives on its own: a period's trimmed count may be in before its
+  // SampleCount. Cumulative counts never fall with the bound, so a lagging one is raised to match.
+  for (let i = 1; i < buckets.length; i++) buckets[i].count = Math.max(buckets[i].count, buckets[i - 1].count);
+  // Likewise 5xx Sums may be in before the RequestCount they belong to.
+  return { requests, errors: Math.min(sum(COUNT_IDS.errors), requests), buckets };
 }
 
 /**
@@ -324,6 +398,11 @@ export function createCloudWatchSource(options: CloudWatchSourceOptions, client:
       const window = Math.ceil(windowSeconds / period) * period;
       const out = await fetchAll(buildMetricDataQueries({ canary: d, end: now(), windowSeconds: window, periodSeconds: period }));
       return samplesFromMetricData(out).canary;
+    },
+    async countsSince(series: ColorSeries, start: Date) {
+      const d = dimensions[series.color];
+      if (!d) throw new Error(`${description} has no target group dimensions for ${series.color}`);
+      return countsFromMetricData(await fetchAll(buildCountsQueries(d, start, now(), period)));
     },
   };
 }

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLES } from "../../roles";
 import { Color, COLOR_HEADER, PKG, Release, replicasProblem } from "../../types";
+import { ServedRelease } from "./served-release";
 
 /** Pod label naming the stack, which the cluster's Prometheus puts on every series it scrapes. */
 export const STACK_LABEL = "deployment-runbook/stack";
@@ -74,6 +75,12 @@ export interface KubernetesEnvironmentArgs {
    * attaches to. Defaults to none (service-selector mode has no header routing).
    */
   headerRouteGateway?: KubernetesGatewayRef;
+  /**
+   * With the header route: the gateway's address as this machine reaches it. The update then waits
+   * until the color's requests through it come from this release only. Defaults to
+   * http://<headerRouteGateway.hostname>.
+   */
+  gatewayUrl?: string;
 }
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -150,6 +157,8 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
   readonly backingSecret?: k8s.core.v1.Secret;
   /** The color's header route; undefined without Gateway API. */
   readonly headerRoute?: k8s.apiextensions.CustomResource;
+  /** Waits for the gateway to serve this release alone; undefined without Gateway API. */
+  readonly served?: ServedRelease;
 
   constructor(name: string, args: KubernetesEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(`${PKG}:kubernetes:KubernetesEnvironment`, name, {}, opts);
@@ -278,6 +287,20 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
           },
         },
         { parent: this },
+      );
+      // Whatever follows (the gates, the weighted route) waits for this: no old pod left behind it.
+      this.served = new ServedRelease(
+        `${name}-served`,
+        {
+          service,
+          color,
+          version: release.version,
+          replicas: release.replicas,
+          url: args.gatewayUrl ?? `http://${args.headerRouteGateway.hostname}`,
+          host: args.headerRouteGateway.hostname,
+          timeoutSeconds: args.readyTimeoutSeconds ?? 600,
+        },
+        { parent: this, dependsOn: [this.deployment, this.service, this.headerRoute] },
       );
     }
 

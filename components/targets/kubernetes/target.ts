@@ -42,6 +42,7 @@ export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueG
             memoryLimitMiB: k.memoryLimitMiB,
           },
           headerRouteGateway: gateway,
+          gatewayUrl: gateway ? (k.gatewayUrl ?? `${k.gatewayScheme}://${gateway.hostname}`) : undefined,
         },
         opts,
       );

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { ROLE_PROPERTY, ROLES } from "../../roles";
-import { COLORS, Color, StableReleases, Traffic } from "../../types";
+import { COLORS, Color, ProvenReleases, StableReleases, Traffic, provenFromStable } from "../../types";
 import { routerProgram } from "./names";
 import type { RouterInputs } from "./router-apply";
 
@@ -19,6 +19,7 @@ export interface FastStackState {
   traffic?: Traffic;
   versions: Partial<Record<Color, string>>;
   stableReleases: StableReleases;
+  provenReleases: ProvenReleases;
   stable?: { color: Color; version: string };
   url?: string;
   router: RouterInputs;
@@ -66,7 +67,7 @@ export function stateFromCheckpoint(doc: unknown, stack: string): FastRead {
   const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
   const out = root?.outputs;
   if (!out) return { ok: false, reason: "the checkpoint has no stack outputs" };
-  const picked = { traffic: out.traffic, versions: out.versions, stableReleases: out.stableReleases, stable: out.stable, url: out.url };
+  const picked = { traffic: out.traffic, versions: out.versions, stableReleases: out.stableReleases, provenReleases: out.provenReleases, stable: out.stable, url: out.url };
   if (isSecret(picked)) return { ok: false, reason: "a stack output the rollback reads is a secret" };
   const router = resources.filter((r) => r.outputs?.[ROLE_PROPERTY] === ROLES.routerTraffic && typeof r.outputs?.nginxDir === "string");
   if (router.length !== 1) return { ok: false, reason: router.length ? "more than one router in the stack" : "no local router in the stack (not the local target)" };
@@ -91,6 +92,7 @@ export function stateFromCheckpoint(doc: unknown, stack: string): FastRead {
       traffic,
       versions: (picked.versions as Partial<Record<Color, string>>) ?? {},
       stableReleases: (picked.stableReleases as StableReleases) ?? {},
+      provenReleases: (picked.provenReleases as ProvenReleases | undefined) ?? provenFromStable((picked.stableReleases as StableReleases) ?? {}),
       stable,
       url: picked.url as string | undefined,
       router: r,

@@ -2,7 +2,7 @@
 // (and restarted when they crash) by supervisord, scraped by Prometheus.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../../dynamic/lazy-provider";
+import { LazyDynamicResource } from "../../dynamic/lazy-provider";
 import * as paths from "./paths";
 import { ROLE_PROPERTY, ROLES } from "../../roles";
 import { Color, OLD_PKG, PKG, Release, replicasProblem } from "../../types";
@@ -43,12 +43,12 @@ export function validateLocalEnvironmentArgs(a: LocalEnvironmentArgs): void {
   }
 }
 
-class LocalProcessGroup extends pulumi.dynamic.Resource {
+class LocalProcessGroup extends LazyDynamicResource {
   declare readonly ports: pulumi.Output<number[]>;
   declare readonly version: pulumi.Output<string>;
   declare readonly replicas: pulumi.Output<number>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "environment-provider.js"), "localEnvironmentProvider"), name, { [ROLE_PROPERTY]: ROLES.environment, ...props, ports: undefined }, opts);
+    super({ module: path.join(__dirname, "environment-provider.js"), export: "localEnvironmentProvider" }, name, { [ROLE_PROPERTY]: ROLES.environment, ...props, ports: undefined }, opts);
   }
 }
 

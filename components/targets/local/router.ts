@@ -3,7 +3,7 @@
 // which waits for what BlueGreenService passes (the backup, the gates, the record).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../../dynamic/lazy-provider";
+import { LazyDynamicResource } from "../../dynamic/lazy-provider";
 import { ROLE_PROPERTY, ROLES } from "../../roles";
 import { checkTraffic, OLD_PKG, PKG, Traffic } from "../../types";
 import * as paths from "./paths";
@@ -33,11 +33,11 @@ export function validateLocalTraffic(traffic: Traffic, upstreams: LocalRouterArg
 }
 
 /** One of the router's two files. */
-class NginxFile extends pulumi.dynamic.Resource {
+class NginxFile extends LazyDynamicResource {
   declare readonly generation: pulumi.Output<string>;
   declare readonly traffic: pulumi.Output<Traffic>;
   constructor(name: string, exportName: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
-    super(lazyProvider(path.join(__dirname, "router-provider.js"), exportName), name, { ...props, generation: undefined }, opts);
+    super({ module: path.join(__dirname, "router-provider.js"), export: exportName }, name, { ...props, generation: undefined }, opts);
   }
 }
 
