@@ -5,7 +5,8 @@
 import * as client from "prom-client";
 
 /** Routes counted in the request metrics. */
-export type MetricRoute = "/" | "/api/items";
+export const METRIC_ROUTES = ["/", "/api/items"] as const;
+export type MetricRoute = (typeof METRIC_ROUTES)[number];
 
 // Seconds. The simulated work defaults to 5 ms and latency faults add tens of ms, so the
 // buckets are dense between 5 and 50 ms, where a p95 gate has to tell releases apart, and
@@ -34,6 +35,11 @@ export class ServiceMetrics {
             labelNames: ["version", "color", "route"],
             registers: [this.registry],
         });
+        // Exported at 0 from the start: rate() and increase() ignore a series' first sample, so an
+        // error series born with the first burst would hide a burst shorter than two scrapes.
+        for (const route of METRIC_ROUTES) {
+            this.errors.inc({ version, color, route }, 0);
+        }
         this.duration = new client.Histogram({
             name: "runbook_http_request_duration_seconds",
             help: "Time from request received to response finished.",
