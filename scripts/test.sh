@@ -15,21 +15,32 @@ phase "prepared"
 # Integration tests in two lanes. The kubernetes file spends most of its time waiting on the
 # cluster (pods starting, weights reaching Traefik) and shares nothing with the others but this
 # machine's PostgreSQL and Redis, which no test stops (the fault tests stop copies of their own),
-# so it runs beside them; its output is kept in a file and printed when both lanes are done. The
-# other files share the local target's services and run one at a time, after the unit tests.
+# so it runs beside them. The local files share nothing either but the services (each has its own
+# ports, stacks, supervisord programs and scrape files), so the lane that runs the kubernetes file
+# takes some of them after it, to even out the two lanes. The lane's output is kept in a file and
+# printed when both lanes are done.
 # The kubernetes lane first builds the cluster's binaries and the Kubernetes provider (cached
 # outside the repo; a cold machine's half hour of Go builds, with progress on stderr). It starts
 # before the unit tests so that on a cold machine the compile overlaps them and the local lane;
 # at the lowest CPU priority, so the tests' timings keep the CPU they need.
 KUBE_TEST=bin/test/integration/kubernetes-cluster.test.js
+BESIDE_TESTS=(bin/test/integration/rollout.test.js)
 KUBE_LOG=bin/.kubernetes-test.log
 rm -f bin/.test-summary.*.json
 : >"$KUBE_LOG"
+mocha_run() { node node_modules/mocha/bin/mocha.js --timeout 600000 --reporter ./bin/test/summary-reporter.js "$@"; }
 (
-  nice -n 19 bash cluster/build/build-cluster-binaries.sh "${CLUSTER_PARTS[@]}" >/dev/null ||
-    { echo "npm test: the cluster's binaries did not build (see the cluster build lines above)" | tee -a "$KUBE_LOG" >&2; exit 1; }
-  phase "cluster binaries ready; kubernetes tests start"
-  exec node node_modules/mocha/bin/mocha.js --timeout 600000 --reporter ./bin/test/summary-reporter.js "$KUBE_TEST" >>"$KUBE_LOG" 2>&1
+  lane_rc=0
+  if nice -n 19 bash cluster/build/build-cluster-binaries.sh "${CLUSTER_PARTS[@]}" >/dev/null; then
+    phase "cluster binaries ready; kubernetes tests start"
+    mocha_run "$KUBE_TEST" >>"$KUBE_LOG" 2>&1 || lane_rc=1
+  else
+    echo "npm test: the cluster's binaries did not build (see the cluster build lines above)" | tee -a "$KUBE_LOG" >&2
+    lane_rc=1
+  fi
+  phase "kubernetes tests done; ${BESIDE_TESTS[*]} start in the same lane" | tee -a "$KUBE_LOG"
+  mocha_run "${BESIDE_TESTS[@]}" >>"$KUBE_LOG" 2>&1 || lane_rc=1
+  exit $lane_rc
 ) &
 kube=$!
 # The lane's build or mocha goes with this script. Under `set -e` a failing command in the trap
@@ -54,11 +65,13 @@ phase "unit tests start"
 node node_modules/mocha/bin/mocha.js --parallel --jobs 2 --timeout 120000 --reporter ./bin/test/summary-reporter.js 'bin/test/unit/**/*.test.js' || rc=1
 phase "unit tests done"
 
-node node_modules/mocha/bin/mocha.js --timeout 600000 --reporter ./bin/test/summary-reporter.js --ignore "$KUBE_TEST" 'bin/test/integration/**/*.test.js' || rc=1
+ignore=(--ignore "$KUBE_TEST")
+for f in "${BESIDE_TESTS[@]}"; do ignore+=(--ignore "$f"); done
+mocha_run "${ignore[@]}" 'bin/test/integration/**/*.test.js' || rc=1
 phase "local integration tests done"
 wait "$kube" || rc=1
-echo "---- $KUBE_TEST (ran beside the tests above) ----"
+echo "---- $KUBE_TEST, then ${BESIDE_TESTS[*]} (ran beside the tests above) ----"
 cat "$KUBE_LOG"
-phase "kubernetes integration tests done"
+phase "the kubernetes lane done"
 node bin/test/print-summary.js
 exit $rc

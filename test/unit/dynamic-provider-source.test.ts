@@ -2,7 +2,7 @@
 // the engine's Node.js dynamic provider loads it, and the preload that keeps TypeScript and
 // arborist out of every engine-started Node.js process until something uses them.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -55,5 +55,49 @@ describe("dynamic resources without the closure serializer", () => {
       env: { ...process.env, NODE_NO_WARNINGS: "1" },
     });
     assert.deepEqual(JSON.parse(out), { before: { typescript: false, arborist: false }, after: true, text: true });
+  });
+});
+
+describe("the preload in the SDK's policy-pack runner", () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-preload-pack-"));
+    // Reports which compilers are loaded once the runner prints its port (the pack is serving),
+    // or when it exits; never by time.
+    fs.writeFileSync(
+      path.join(dir, "probe.js"),
+      `const loaded = (m) => Object.keys(require.cache).some((f) => f.includes(m));
+       let done = false;
+       const report = (port) => { if (done) return; done = true;
+         process.stderr.write("PROBE " + JSON.stringify({ port, typescript: loaded("/node_modules/typescript/"), tsNode: loaded("ts-node") }) + "\\n"); };
+       const write = process.stdout.write.bind(process.stdout);
+       process.stdout.write = (chunk, ...rest) => { report(/^\\d+/.test(String(chunk))); process.exit(0); return write(chunk, ...rest); };
+       process.on("exit", () => report(false));`,
+    );
+    fs.mkdirSync(path.join(dir, "ts-pack"));
+    fs.writeFileSync(path.join(dir, "ts-pack", "package.json"), JSON.stringify({ main: "index.ts" }));
+    fs.writeFileSync(path.join(dir, "ts-pack", "index.ts"), "export const x: number = 1;\n");
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the SDK's run-policy-pack on `pack` with the preload; returns the probe's report. */
+  function runPack(pack: string): { port: boolean; typescript: boolean; tsNode: boolean } {
+    const runner = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
+    const r = spawnSync(process.execPath, ["--require", path.join(ROOT, "scripts", "node-preload.js"), "--require", path.join(dir, "probe.js"), runner, "127.0.0.1:1", pack], {
+      cwd: pack,
+      encoding: "utf8",
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    });
+    const line = /PROBE (.*)/.exec(r.stderr)?.[1];
+    if (!line) throw new Error(`the probe did not report (exit ${r.status}):\n${r.stderr}`);
+    return JSON.parse(line);
+  }
+
+  it("serves this project's compiled pack without loading ts-node or typescript", () => {
+    assert.deepEqual(runPack(path.join(ROOT, "policies")), { port: true, typescript: false, tsNode: false });
+  });
+
+  it("keeps the SDK's TypeScript registration for a pack whose entry is TypeScript", () => {
+    assert.deepEqual(runPack(path.join(dir, "ts-pack")), { port: false, typescript: true, tsNode: true });
   });
 });
