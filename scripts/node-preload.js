@@ -11,6 +11,10 @@
 // `typescript` (ts-node reads the compiler's `sys` and a tsconfig at once): this project's pack is
 // compiled JavaScript, so in that process the registration is skipped when the pack's entry is
 // JavaScript. A pack written in TypeScript keeps the SDK's behaviour.
+// The SDK's runners (program, policy pack, plugin) also open a V8 inspector session with the
+// debugger enabled before they load anything, for the closure serializer; with the debugger on,
+// every module after it compiles slower. The closure serializer opens the same session itself on
+// first use (enabling the debugger replays every script already parsed), so here it waits for that.
 // Plain JavaScript: it runs before and outside the build.
 "use strict";
 const Module = require("module");
@@ -70,7 +74,13 @@ function lazyExports(request, parent) {
   );
 }
 
+const SDK_RUNNERS = `${PULUMI_SDK}cmd${path.sep}`;
+const V8_HOOKS_STANDIN = Object.freeze({ isInitializedAsync: async () => undefined });
+
 Module._load = function (request, parent, isMain) {
+  if (request.endsWith("/runtime/closure/v8Hooks") && parent && typeof parent.filename === "string" && parent.filename.includes(SDK_RUNNERS)) {
+    return V8_HOOKS_STANDIN;
+  }
   if (SKIP_TS_NODE && (request === "ts-node" || /[\\/]vendor[\\/]ts-node@[^\\/]+$/.test(request))) {
     return TS_NODE_STANDIN;
   }

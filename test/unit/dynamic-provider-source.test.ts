@@ -1,6 +1,6 @@
 // The `__provider` text LazyDynamicResource writes instead of the SDK's serializer, loaded the way
-// the engine's Node.js dynamic provider loads it, and the preload that keeps TypeScript and
-// arborist out of every engine-started Node.js process until something uses them.
+// the engine's Node.js dynamic provider loads it, and the preload that keeps TypeScript, arborist,
+// ts-node and the debugger out of every engine-started Node.js process until something uses them.
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -69,7 +69,7 @@ describe("the preload in the SDK's policy-pack runner", () => {
       `const loaded = (m) => Object.keys(require.cache).some((f) => f.includes(m));
        let done = false;
        const report = (port) => { if (done) return; done = true;
-         process.stderr.write("PROBE " + JSON.stringify({ port, typescript: loaded("/node_modules/typescript/"), tsNode: loaded("ts-node") }) + "\\n"); };
+         process.stderr.write("PROBE " + JSON.stringify({ port, typescript: loaded("/node_modules/typescript/"), tsNode: loaded("ts-node"), inspectorHooks: loaded("/runtime/closure/v8Hooks") }) + "\\n"); };
        const write = process.stdout.write.bind(process.stdout);
        process.stdout.write = (chunk, ...rest) => { report(/^\\d+/.test(String(chunk))); process.exit(0); return write(chunk, ...rest); };
        process.on("exit", () => report(false));`,
@@ -81,7 +81,7 @@ describe("the preload in the SDK's policy-pack runner", () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the SDK's run-policy-pack on `pack` with the preload; returns the probe's report. */
-  function runPack(pack: string): { port: boolean; typescript: boolean; tsNode: boolean } {
+  function runPack(pack: string): { port: boolean; typescript: boolean; tsNode: boolean; inspectorHooks: boolean } {
     const runner = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
     const r = spawnSync(process.execPath, ["--require", path.join(ROOT, "scripts", "node-preload.js"), "--require", path.join(dir, "probe.js"), runner, "127.0.0.1:1", pack], {
       cwd: pack,
@@ -93,11 +93,11 @@ describe("the preload in the SDK's policy-pack runner", () => {
     return JSON.parse(line);
   }
 
-  it("serves this project's compiled pack without loading ts-node or typescript", () => {
-    assert.deepEqual(runPack(path.join(ROOT, "policies")), { port: true, typescript: false, tsNode: false });
+  it("serves this project's compiled pack without loading ts-node or typescript, and without the debugger on", () => {
+    assert.deepEqual(runPack(path.join(ROOT, "policies")), { port: true, typescript: false, tsNode: false, inspectorHooks: false });
   });
 
   it("keeps the SDK's TypeScript registration for a pack whose entry is TypeScript", () => {
-    assert.deepEqual(runPack(path.join(dir, "ts-pack")), { port: false, typescript: true, tsNode: true });
+    assert.deepEqual(runPack(path.join(dir, "ts-pack")), { port: false, typescript: true, tsNode: true, inspectorHooks: false });
   });
 });
