@@ -4,8 +4,10 @@
 // after another on every `up` (twice with a preview). About half of that was two modules that
 // @pulumi/pulumi requires up front and an `up` of this project never uses: `typescript` (only
 // the closure serializer parses functions with it, and components/dynamic/lazy-provider.ts no
-// longer serializes closures) and `@npmcli/arborist` (only for packaging code paths). Here they
-// load on first use instead. (A V8 code cache, v8-compile-cache, saved another 0.1 s per process
+// longer serializes closures) and `@npmcli/arborist` (only for packaging code paths); likewise the
+// Automation API (`pulumi.automation`, with execa and js-yaml) and `normalize-package-data` (the
+// closure serializer's), which no engine-started process of this project uses. Here they load on
+// first use instead. (A V8 code cache, v8-compile-cache, saved another 0.1 s per process
 // but compiles Node 20's require(esm) files as CommonJS, which broke a provider: left out.)
 // The SDK's policy-pack runner also registers ts-node for every pack, which loads all of
 // `typescript` (ts-node reads the compiler's `sys` and a tsconfig at once): this project's pack is
@@ -21,7 +23,7 @@ const Module = require("module");
 const fs = require("fs");
 const path = require("path");
 
-const LAZY = new Set(["typescript", "@npmcli/arborist"]);
+const LAZY = new Set(["typescript", "@npmcli/arborist", "./automation", "normalize-package-data"]);
 const PULUMI_SDK = `${path.sep}@pulumi${path.sep}pulumi${path.sep}`;
 const load = Module._load;
 

@@ -41,20 +41,28 @@ describe("dynamic resources without the closure serializer", () => {
     await assert.rejects(provider.create({ n: 1 }), (e: Error) => e.message.includes("impl.js") && e.message.includes("absent"));
   });
 
-  it("the preload defers typescript and arborist until used, and the closure serializer still works", () => {
+  it("the preload defers typescript, arborist and the Automation API until used, and both still work", () => {
     const script = `
       const pulumi = require("@pulumi/pulumi");
-      const loaded = (m) => Object.keys(require.cache).some((f) => f.includes("/node_modules/" + m + "/"));
-      const before = { typescript: loaded("typescript"), arborist: loaded("@npmcli/arborist") };
+      const loaded = (m) => Object.keys(require.cache).some((f) => f.includes(m));
+      const names = { typescript: "/node_modules/typescript/", arborist: "/node_modules/@npmcli/arborist/", automation: "/@pulumi/pulumi/automation/" };
+      const state = () => Object.fromEntries(Object.entries(names).map(([k, m]) => [k, loaded(m)]));
+      const before = state();
+      const workspace = typeof pulumi.automation.LocalWorkspace.create;
       pulumi.runtime.serializeFunction(() => 42).then((f) => {
-        console.log(JSON.stringify({ before, after: loaded("typescript"), text: f.text.includes("42") }));
+        console.log(JSON.stringify({ before, after: state(), workspace, text: f.text.includes("42") }));
       });`;
     const out = execFileSync(process.execPath, ["--require", path.join(ROOT, "scripts", "node-preload.js"), "-e", script], {
       cwd: ROOT,
       encoding: "utf8",
       env: { ...process.env, NODE_NO_WARNINGS: "1" },
     });
-    assert.deepEqual(JSON.parse(out), { before: { typescript: false, arborist: false }, after: true, text: true });
+    assert.deepEqual(JSON.parse(out), {
+      before: { typescript: false, arborist: false, automation: false },
+      after: { typescript: true, arborist: false, automation: true },
+      workspace: "function",
+      text: true,
+    });
   });
 });
 
