@@ -16,15 +16,17 @@ phase "prepared"
 # cluster (pods starting, weights reaching Traefik) and shares nothing with the others but this
 # machine's PostgreSQL and Redis, which no test stops (the fault tests stop copies of their own),
 # so it runs beside them. The local files share nothing either but the services (each has its own
-# ports, stacks, supervisord programs and scrape files), so the lane that runs the kubernetes file
-# takes some of them after it, to even out the two lanes. The lane's output is kept in a file and
-# printed when both lanes are done.
+# ports, stacks, supervisord programs and scrape files; the fault tests stop private copies), so
+# the lane that runs the kubernetes file takes some of them after it, to even out the two lanes:
+# those that judge no latency (faults, policies and backups, the supervisor, the sample service,
+# the upgrade), while the gate, rollout, dashboard and load tests stay in the other lane. The
+# lane's output is kept in a file and printed when both lanes are done.
 # The kubernetes lane first builds the cluster's binaries and the Kubernetes provider (cached
 # outside the repo; a cold machine's half hour of Go builds, with progress on stderr). It starts
 # before the unit tests so that on a cold machine the compile overlaps them and the local lane;
 # at the lowest CPU priority, so the tests' timings keep the CPU they need.
 KUBE_TEST=bin/test/integration/kubernetes-cluster.test.js
-BESIDE_TESTS=(bin/test/integration/rollout.test.js)
+BESIDE_TESTS=(bin/test/integration/{faults,policies-backup,supervisor,sample-service,upgrade}.test.js)
 KUBE_LOG=bin/.kubernetes-test.log
 rm -f bin/.test-summary.*.json
 : >"$KUBE_LOG"
