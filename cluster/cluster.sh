@@ -71,7 +71,16 @@ launch() { # name env-and-command... ; the command must mention $S somewhere in 
   # setsid: own session, so the process outlives this shell and a Ctrl-C in it.
   # 8>&-: the daemon must not inherit the lock `up` holds, or the next `up` waits forever.
   setsid "$@" >>"$logs/$name.log" 2>&1 </dev/null 8>&- &
-  echo $! >"$run/$name.pid"
+  local pid=$! i
+  echo "$pid" >"$run/$name.pid"
+  # `running` knows a daemon by its command line, which stays this script's until the forked shell
+  # has exec'd the command: on a loaded machine a check in that gap once took a starting Traefik
+  # for dead. Wait for the exec (or the process's end, which wait_for then reports with its log).
+  for ((i = 0; i < 200; i++)); do
+    running "$name" && return 0
+    [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 0
+    sleep 0.05
+  done
 }
 stop() { # name [grace seconds]
   local name=$1 grace=${2:-10} pid i
