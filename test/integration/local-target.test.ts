@@ -45,6 +45,10 @@ describe("local target: blue/green by stack config edits (real engine)", functio
       "local.routerPort": ROUTER_PORT,
       "local.basePort": BASE_PORT,
       ...SHORT_ANALYSIS,
+      // The gates' latency rule is not under test here (health-gates.test.ts tests it): under this
+      // file's load (hey saturating both cores) a good release once read p95 13.5 ms against 10.7
+      // allowed (9.7 + 10%) while another test lane ran beside it.
+      "gates.analysis.maxLatencyIncreasePercent": 100,
     });
   });
 
