@@ -54,6 +54,18 @@ export function startLoad(url: string, opts: { concurrency?: number; perWorkerRp
   };
 }
 
+/**
+ * How many points a measured green share may stray from the configured weight by chance alone.
+ * nginx picks each request's color at random ($request_id), so the green count over `n` requests
+ * is binomial: a fixed tolerance that is tight at 10% fails about one run in a hundred at 50%.
+ * Five standard deviations make a false failure about one in 1.7 million; never under one point.
+ */
+export function splitTolerancePoints(greenPct: number, n: number): number {
+  if (!(n > 0)) throw new Error(`splitTolerancePoints: n must be positive (got ${n})`);
+  const p = Math.min(Math.max(greenPct / 100, 0), 1);
+  return Math.max(1, 5 * Math.sqrt((p * (1 - p)) / n) * 100);
+}
+
 /** GETs `url` `n` times (16 at a time) and counts responses by X-Runbook-Color; `headers` go with each request. */
 export async function measureSplit(url: string, n: number, headers: Record<string, string> = {}): Promise<{ blue: number; green: number; other: number }> {
   // A fresh pool per measurement: idle keep-alive sockets from an earlier one may have been closed

@@ -17,7 +17,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { Supervisor } from "../../components/targets/local/supervisor";
 import { instanceProgram, routerProgram, serviceKey } from "../../components/targets/local/names";
-import { LoadReport, measureSplit, startLoad } from "../../scripts/load";
+import { LoadReport, measureSplit, splitTolerancePoints, startLoad } from "../../scripts/load";
 import { Proc, descendants, isAlive } from "../../scripts/processes";
 import { ROOT, RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, WEDNESDAY_NOON, writePolicyConfig } from "./policy-clock";
@@ -297,7 +297,8 @@ async function assertSplit(greenPct: number, n = 1000): Promise<void> {
   const split = await measureSplit(ROUTER_URL, n);
   assert.equal(split.other, 0, `requests not served by blue or green: ${JSON.stringify(split)}`);
   const measured = greenPercent(split);
-  assert.ok(Math.abs(measured - greenPct) <= 4, `green got ${measured.toFixed(1)}% of ${n} requests, expected ${greenPct}%`);
+  const tolerance = splitTolerancePoints(greenPct, n);
+  assert.ok(Math.abs(measured - greenPct) <= tolerance, `green got ${measured.toFixed(1)}% of ${n} requests, expected ${greenPct}% ± ${tolerance.toFixed(1)}`);
 }
 
 /** Runs `fn` with a load generator running throughout; returns what the load saw. */
