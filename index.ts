@@ -72,6 +72,7 @@ async function main() {
         }))
       : null,
     gates: svc.gateResults,
+    maintenance: config.maintenance.enabled ? { retryAfterSeconds: config.maintenance.retryAfterSeconds, message: config.maintenance.message } : null,
   };
 }
 

@@ -18,18 +18,29 @@ export const ITEMS_LIMIT = 100;
 // of the race gets one of these although the table now exists, which is what it wanted.
 const ALREADY_EXISTS_CODES = new Set(["42P07", "23505"]);
 
+/** The pool's use right now, for /metrics and `npm run db:check -- --sessions`. */
+export interface PoolUse {
+    total: number;
+    idle: number;
+    waiting: number;
+    max: number;
+}
+
+export const POOL_MAX = 5;
+
 export class ItemsDatabase {
     private readonly pool: Pool;
     private schemaReady = false;
 
-    constructor(connectionString: string, onPoolError: (message: string) => void) {
+    /** `applicationName` is what pg_stat_activity shows for this process's connections. */
+    constructor(connectionString: string, onPoolError: (message: string) => void, applicationName = "runbook-sample-service") {
         this.pool = new Pool({
             connectionString,
-            max: 5,
+            max: POOL_MAX,
             connectionTimeoutMillis: 1_000,
             idleTimeoutMillis: 10_000,
             query_timeout: 2_000,
-            application_name: "runbook-sample-service",
+            application_name: applicationName,
         });
         // An idle client losing its connection (database restart, network drop) emits "error"
         // on the pool; without a listener Node would throw it and end the process.
@@ -57,6 +68,10 @@ export class ItemsDatabase {
             }
         }
         this.schemaReady = true;
+    }
+
+    poolUse(): PoolUse {
+        return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: POOL_MAX };
     }
 
     async listItems(): Promise<Item[]> {

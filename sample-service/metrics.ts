@@ -3,6 +3,7 @@
 // probes (/healthz, /readyz) and the scrape itself (/metrics) would otherwise dilute error rates
 // and latencies with requests no user made.
 import * as client from "prom-client";
+import type { PoolUse } from "./db";
 
 /** Routes counted in the request metrics. */
 export const METRIC_ROUTES = ["/", "/api/items"] as const;
@@ -21,8 +22,21 @@ export class ServiceMetrics {
     private readonly errors: client.Counter<"version" | "color" | "route">;
     private readonly duration: client.Histogram<"version" | "color" | "route">;
 
-    constructor(private readonly version: string, private readonly color: string) {
+    /** `pool` reads the database pool's use at each scrape (absent without a database). */
+    constructor(private readonly version: string, private readonly color: string, pool?: () => PoolUse) {
         client.collectDefaultMetrics({ register: this.registry });
+        if (pool) {
+            new client.Gauge({
+                name: "runbook_db_pool_connections",
+                help: "Database pool connections by state (total open, idle, waiting clients) and the pool's max.",
+                labelNames: ["state"],
+                registers: [this.registry],
+                collect() {
+                    const use = pool();
+                    for (const state of ["total", "idle", "waiting", "max"] as const) this.set({ state }, use[state]);
+                },
+            });
+        }
         this.requests = new client.Counter({
             name: "runbook_http_requests_total",
             help: "HTTP requests served, by route and status code.",

@@ -23,11 +23,26 @@ export interface ServiceParts {
     lifecycle: Lifecycle;
     database?: ItemsDatabase;
     cache?: ItemsCache;
+    /** Where each failed (5xx) served request is logged, with its reason. */
+    logFailure?: (fields: FailedRequest) => void;
+}
+
+/** What the log says of a served request answered with a 5xx. */
+export interface FailedRequest {
+    method: string;
+    route: MetricRoute;
+    status: number;
+    /** The error of the reply, a short stable phrase ("injected fault", "database unavailable"). */
+    reason: string;
+    detail?: string;
+    durationMs: number;
 }
 
 interface Reply {
     status: number;
     body: string;
+    /** For a 5xx: why, as logged. */
+    failure?: { reason: string; detail?: string };
     contentType?: string;
     headers?: Record<string, string>;
 }
@@ -38,7 +53,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 const MAX_NAME_LENGTH = 200;
 
 export function createRequestHandler(parts: ServiceParts): http.RequestListener {
-    const { config, metrics, health, lifecycle, database, cache } = parts;
+    const { config, metrics, health, lifecycle, database, cache, logFailure } = parts;
     const faultyWorkMs = simulatedWorkMs(config.workMs, config.faults);
     const healthyWorkMs = config.workMs;
     const faultSwitch = new FaultSwitch(config.faults);
@@ -47,10 +62,7 @@ export function createRequestHandler(parts: ServiceParts): http.RequestListener 
     const itemsCacheKey = `runbook:items:${config.version}`;
     // GET / is the hot path for load tests; its body never changes, so it is built once.
     const rootBody = JSON.stringify({ version: config.version, color: config.color, instance: config.instance });
-    const injectedError = json(500, {
-        error: "injected fault",
-        detail: `FAULT_ERROR_RATE_PERCENT=${config.faults.errorRatePercent}`,
-    });
+    const injectedError = failure(500, "injected fault", `FAULT_ERROR_RATE_PERCENT=${config.faults.errorRatePercent}`);
 
     function send(res: http.ServerResponse, reply: Reply): void {
         res.statusCode = reply.status;
@@ -75,10 +87,18 @@ export function createRequestHandler(parts: ServiceParts): http.RequestListener 
         try {
             reply = await handle();
         } catch (err) {
-            reply = json(500, { error: "internal error", detail: errorMessage(err) });
+            reply = failure(500, "internal error", errorMessage(err));
         }
         send(res, reply);
-        metrics.observe(route, reply.status, (performance.now() - started) / 1000);
+        const seconds = (performance.now() - started) / 1000;
+        metrics.observe(route, reply.status, seconds);
+        if (reply.status >= 500) {
+            logFailure?.({
+                method: req.method ?? "GET", route, status: reply.status,
+                reason: reply.failure?.reason ?? "unknown", detail: reply.failure?.detail,
+                durationMs: Math.round(seconds * 10_000) / 10,
+            });
+        }
     }
 
     // Simulated work and the error fault, in the order a real handler would meet them.
@@ -226,18 +246,23 @@ function json(status: number, value: unknown, headers?: Record<string, string>):
     return { status, body: JSON.stringify(value), headers };
 }
 
+/** A 5xx reply whose error and detail are also what the failed request's log line says. */
+function failure(status: number, reason: string, detail: string): Reply {
+    return { ...json(status, { error: reason, detail }), failure: { reason, detail } };
+}
+
 function methodNotAllowed(allow: string): Reply {
     return json(405, { error: `method not allowed; use ${allow}` }, { Allow: allow });
 }
 
 function databaseNotConfigured(): Reply {
-    return json(503, { error: "database not configured", detail: "set DATABASE_URL" });
+    return failure(503, "database not configured", "set DATABASE_URL");
 }
 
 // The driver's message ("connect ECONNREFUSED 127.0.0.1:5432", "password authentication
 // failed for user ...") says what is wrong and never contains the password.
 function databaseUnavailable(err: unknown): Reply {
-    return json(503, { error: "database unavailable", detail: errorMessage(err) });
+    return failure(503, "database unavailable", errorMessage(err));
 }
 
 function isRead(req: http.IncomingMessage): boolean {

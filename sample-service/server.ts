@@ -11,7 +11,7 @@ import { sleep } from "./faults";
 import { HealthMonitor } from "./health";
 import { LogContext, logEvent } from "./log";
 import { ServiceMetrics } from "./metrics";
-import { createRequestHandler, Lifecycle } from "./routes";
+import { createRequestHandler, FailedRequest, Lifecycle } from "./routes";
 
 /** Longest time in-flight requests get to finish after SIGTERM/SIGINT. */
 export const DRAIN_TIMEOUT_MS = 10_000;
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     };
 
     database = config.databaseUrl
-        ? new ItemsDatabase(config.databaseUrl, (message) => logEvent(context, "database-error", { error: message }))
+        ? new ItemsDatabase(config.databaseUrl, (message) => logEvent(context, "database-error", { error: message }),
+            `runbook-${config.color}-${config.instance}-${config.version}`)
         : undefined;
     // Per-attempt connection errors are left to the health monitor, which logs state changes.
     cache = config.redisUrl ? new ItemsCache(config.redisUrl, () => undefined) : undefined;
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
         logEvent(context, "dependency", { dependency, state, error });
         logReadyOnce();
     });
-    const metrics = new ServiceMetrics(config.version, config.color);
+    const db = database;
+    const metrics = new ServiceMetrics(config.version, config.color, db && (() => db.poolUse()));
 
     // One probe round before listening, so the first /healthz already tells the truth.
     await cache?.start();
@@ -100,7 +102,8 @@ async function main(): Promise<void> {
     }
     health.start();
 
-    server = http.createServer(createRequestHandler({ config, metrics, health, lifecycle, database, cache }));
+    const logFailure = (fields: FailedRequest) => logEvent(context, "request-failed", { ...fields });
+    server = http.createServer(createRequestHandler({ config, metrics, health, lifecycle, database, cache, logFailure }));
     server.on("error", (err) => {
         logEvent(context, "listen-error", { error: err.message });
         process.exit(EXIT_FAILURE);

@@ -1,6 +1,8 @@
 // The project's own single-node cluster (cluster/cluster.sh) as the kubernetes demo, tests and
 // benchmark use it: its fixed addresses, and the stack config that points the kubernetes target at it.
 import { execFile, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { stateDir } from "../components/state-dir";
@@ -53,6 +55,19 @@ async function kubernetesBinDir(): Promise<string> {
     if (!kubernetesBin) throw new Error(`build-cluster-binaries.sh printed no kubernetes= line:\n${stdout}`);
   }
   return kubernetesBin;
+}
+
+/**
+ * The newest Kubernetes binaries folder already in the build cache (see build-cluster-binaries.sh),
+ * without building: for commands that only need a kubectl client. Undefined when none is built.
+ */
+export function cachedKubernetesBinDir(): string | undefined {
+  const root = path.join(process.env.DEPLOYMENT_RUNBOOK_CLUSTER_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "deployment-runbook", "cluster"), "kubernetes");
+  const built = (fs.existsSync(root) ? fs.readdirSync(root) : [])
+    .map((h) => path.join(root, h, "bin"))
+    .filter((d) => fs.existsSync(path.join(d, "kubectl")))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  return built[0];
 }
 
 export async function kubectl(...args: string[]): Promise<string> {

@@ -2,7 +2,7 @@
 // work on a running stack (health, db:*).
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { StackConfig, StackConfigError, nestConfig, parseStackConfig } from "../components/config/stack-config";
+import { CONFIG_NAMESPACE, StackConfig, StackConfigError, nestConfig, parseStackConfig } from "../components/config/stack-config";
 import { UsageError } from "./cli-args";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -20,6 +20,10 @@ function pulumi(args: string[], stack: string): string {
 export interface StackInfo {
   name: string;
   config: StackConfig;
+  /** The config keys outside the project's namespace, such as kubernetes:kubeconfig. */
+  providerConfig: Record<string, string>;
+  /** Every config key as the engine lists it (namespaced, flat, secrets shown): what a command edits. */
+  rawConfig: Record<string, string>;
   outputs: Record<string, unknown>;
 }
 
@@ -38,7 +42,8 @@ export function readStack(stack: string): StackInfo {
     throw new StackConfigError(e.problems.map((p) => maskSecrets(p, secrets)));
   }
   const outputs = JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets"], stack) || "{}");
-  return { name: stack, config, outputs };
+  const providerConfig = Object.fromEntries(Object.entries(flat).filter(([k]) => !k.startsWith(`${CONFIG_NAMESPACE}:`)));
+  return { name: stack, config, providerConfig, rawConfig: flat, outputs };
 }
 
 /** Every string in a config value (a secret may be a whole object set with --path). */

@@ -28,7 +28,7 @@ phase "prepared"
 # before the unit tests so that on a cold machine the compile overlaps them and the local lane;
 # at the lowest CPU priority, so the tests' timings keep the CPU they need.
 KUBE_TEST=bin/test/integration/kubernetes-cluster.test.js
-BESIDE_TESTS=(bin/test/integration/{faults,policies-backup,supervisor,sample-service,upgrade}.test.js)
+BESIDE_TESTS=(bin/test/integration/{faults,policies-backup,supervisor,sample-service,upgrade,troubleshooting}.test.js)
 KUBE_LOG=bin/.kubernetes-test.log
 CLUSTER_READY=bin/.cluster-binaries-ready
 BESIDE_LANE=bin/.beside-tests-lane

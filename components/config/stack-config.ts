@@ -10,6 +10,7 @@ import { SECRET_NOTIFY_KEYS, notifyConfigSchema } from "../notify/notify-config"
 import { REPLICAS } from "../types";
 import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, boolean, configKey, integer } from "./schema-helpers";
+import { maintenanceConfigSchema } from "./maintenance-config";
 
 export { CONFIG_NAMESPACE, configKey, configuredTraffic, integer, port, boolean } from "./schema-helpers";
 
@@ -46,7 +47,7 @@ const sharedShape = {
       .strict()
       .default({}),
     hotfix: boolean().default(false),
-    maintenance: boolean().default(false),
+    maintenance: maintenanceConfigSchema,
     gates: gateConfigSchema,
     backup: z
       .object({

@@ -33,7 +33,7 @@ export function describeHolder(h: LockHolder): string {
   return `${what} ${h.holder} (pid ${h.pid}) since ${h.since}: ${JSON.stringify(h.message)}`;
 }
 
-export type LockOperation = "deploy" | "rollback" | "resume" | "freeze";
+export type LockOperation = "deploy" | "rollback" | "resume" | "freeze" | "maintenance";
 
 export type LockDecision =
   | { action: "acquire" }
@@ -45,14 +45,15 @@ export type LockDecision =
 /**
  * Who may do what while the stack is held:
  * - nothing held: every operation takes the lock;
- * - a freeze refuses deploy, resume and a second freeze, and lets a rollback through (the freeze stays);
+ * - a freeze refuses deploy, resume and a second freeze, and lets a rollback and maintenance through (the freeze stays);
  * - a rollout refuses everything, except a rollback with `takeOver` (the explicit flag), which takes it.
  */
 export function lockDecision(op: LockOperation, held: LockHolder | undefined, opts: { takeOver?: boolean; stack: string }): LockDecision {
   if (!held) return { action: "acquire" };
   const who = describeHolder(held);
   if (held.kind === "freeze") {
-    if (op === "rollback") return { action: "proceed" };
+    // A rollback and maintenance mode are what a person reaches for in an incident: a freeze stops deploys only.
+    if (op === "rollback" || op === "maintenance") return { action: "proceed" };
     return { action: "refuse", message: `stack ${opts.stack} is ${who}; ${op} refused (a rollback is still allowed; release with npm run lock -- release --env ${opts.stack})` };
   }
   if (op === "rollback" && opts.takeOver) return { action: "take-over", from: held };

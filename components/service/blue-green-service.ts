@@ -4,6 +4,7 @@
 // judge), and last the router's traffic, which depends on the backup, the gates and the record.
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stack-config";
+import { maintenancePage } from "../config/maintenance-config";
 import { HealthGate } from "../gates/health-gate";
 import { DeploymentRecord, SensitiveConfigKey } from "../record/deployment-record";
 import { BackupResource, BlueGreenTarget, EnvironmentResource, GateEndpoint } from "../targets/target";
@@ -82,7 +83,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
     // Step 2: the split, only after the backup, the gates and the record.
     const router = target.routerTraffic(
       `${name}-router`,
-      { service, traffic: plan.next, environments, backends, after: [...backup, ...gates.map((g) => g.check), record] },
+      { service, traffic: plan.next, maintenance: maintenancePage(config.maintenance), environments, backends, after: [...backup, ...gates.map((g) => g.check), record] },
       { parent: this, dependsOn: reachable },
     );
     this.url = router.url;
@@ -140,7 +141,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         plan,
         versions: this.versions,
         hotfix: config.hotfix,
-        maintenance: config.maintenance,
+        maintenance: config.maintenance.enabled,
         backup: backup ? pulumi.all([backup.backupId, backup.takenAt, backup.verified]).apply(([backupId, takenAt, verified]) => ({ backupId, takenAt, verified })) : undefined,
         backupRefreshAfterMinutes: config.backup.refreshAfterMinutes,
         gates: gates.filter((g) => g.color === plan.towards).map((g) => g.urn),

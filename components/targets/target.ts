@@ -6,7 +6,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { CheckName } from "../gates/gate-config";
 import type { MetricsSourceSpec } from "../gates/metrics-source";
+import type { MaintenancePage } from "../config/maintenance-config";
 import type { Role } from "../roles";
+import type { LogsContext, ServiceLogs } from "./service-logs";
 import type { StackConfig } from "../config/stack-config";
 import type { BackupOutputs, Color, EnvironmentOutputs, Release, RouterOutputs, ShiftPlan, Traffic } from "../types";
 
@@ -43,6 +45,8 @@ export interface TargetTrafficArgs {
   service: string;
   /** The split to apply. */
   traffic: Traffic;
+  /** While set, users get the maintenance page; health endpoints and X-Runbook-Color requests still reach the colors. */
+  maintenance?: MaintenancePage;
   environments: Partial<Record<Color, EnvironmentResource>>;
   /** What the first step returned. */
   backends: RouterBackends;
@@ -133,6 +137,8 @@ export interface TargetDefinition<Section = unknown> {
   gateChecks(section: Section): GateCheckSupport;
   /** How the policy pack finds this target's resources. */
   resources: TargetResources;
+  /** Where npm run logs and npm run errors read the service's logs; absent when the target cannot say. */
+  logs?(section: Section, ctx: LogsContext): Promise<ServiceLogs>;
   /** Builds the target for one update; loaded only when chosen (cloud SDKs are large). */
   create(section: Section, ctx: TargetContext): Promise<BlueGreenTarget>;
 }

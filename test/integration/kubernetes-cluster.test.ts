@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import { measureSplit, splitTolerancePoints, startLoad, LoadReport } from "../../scripts/load";
+import type { ErrorDistribution } from "../../components/troubleshoot/error-distribution";
 import { cluster, GATEWAY_URL, kubectl, kubernetesStackConfig, publishReleases, SECRET_KEYS } from "./cluster";
 import { SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, writePolicyConfig } from "./policy-clock";
@@ -192,6 +193,27 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     assert.match(up.stdout + up.stderr, /error-rate/);
     assert.deepEqual((await stack.outputs()).traffic, { blue: 0, green: 100 });
     assert.deepEqual(await split(1000), { blue: 0, green: 1000, other: 0 });
+  });
+
+  it("npm run errors and npm run logs read the stopped release's pods through kubectl: its errors by reason, its lines, the events", async () => {
+    const pods = JSON.parse(await kubectl("get", "pods", "-n", namespace, "-l", "color=blue,version=v2.0.0", "-o", "json")) as { items: { metadata: { name: string } }[] };
+    const names = pods.items.map((p) => p.metadata.name);
+    assert.equal(names.length, 2, JSON.stringify(names));
+    const errors = await stack.script("errors", ["--color", "blue", "--since", "10m", "--json"]);
+    assert.equal(errors.code, 0, errors.stdout + errors.stderr);
+    const d = JSON.parse(errors.stdout) as ErrorDistribution;
+    const injected = d.groups.find((g) => g.reason === "injected fault");
+    assert.ok(injected, `no injected fault among ${JSON.stringify(d.groups)}`);
+    assert.deepEqual([injected.detail, injected.status, injected.color, injected.version], ["FAULT_ERROR_RATE_PERCENT=5", 500, "blue", "v2.0.0"]);
+    assert.ok(injected.count > 0 && injected.sources.every((s) => names.includes(s)), JSON.stringify(injected));
+
+    const logs = await stack.script("logs", ["--color", "blue", "--since", "10m"]);
+    assert.equal(logs.code, 0, logs.stderr);
+    const [podLines, events] = logs.stdout.split("---- events ----\n");
+    const failedLines = podLines.split("\n").filter((l) => l.includes('"event":"request-failed"'));
+    assert.equal(failedLines.length, injected.count);
+    assert.ok(podLines.split("\n").filter(Boolean).every((l) => names.includes(l.split(" ")[0])), podLines.slice(0, 1000));
+    assert.match(events, /LAST SEEN|Scheduled|Started/);
   });
 
   it("a release that crashes at start fails the up at the readiness wait; traffic is unchanged", async () => {

@@ -9,17 +9,20 @@ export interface ProbeEvent {
   color: string;
   /** HTTP status, or 0 when nothing answered. */
   status: number;
+  /** The Retry-After header, when there is one (maintenance mode). */
+  retryAfter?: string;
 }
 
-export function startProbe(url: string, workers = 4, pauseMs = 5) {
+export function startProbe(url: string, workers = 4, pauseMs = 5, headers: Record<string, string> = {}) {
   const events: ProbeEvent[] = [];
   let stopped = false;
   const one = () =>
     new Promise<void>((resolve) => {
-      const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+      const req = http.get(url, { agent: false, timeout: 5000, headers }, (res) => {
         res.resume();
         res.on("end", () => {
-          events.push({ t: Date.now(), color: String(res.headers["x-runbook-color"] ?? "none"), status: res.statusCode ?? 0 });
+          const retryAfter = res.headers["retry-after"] as string | undefined;
+          events.push({ t: Date.now(), color: String(res.headers["x-runbook-color"] ?? "none"), status: res.statusCode ?? 0, ...(retryAfter ? { retryAfter } : {}) });
           resolve();
         });
       });

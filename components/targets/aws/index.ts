@@ -1,5 +1,6 @@
 // The aws target: per-color ECS Fargate services behind ALB target groups, ALB listener traffic,
 // RDS snapshots as backups, CloudWatch metrics for the gates.
+import { maintenanceUnsupported } from "../../config/maintenance-config";
 import type { CheckName } from "../../gates/gate-config";
 import { gateCheckSupport } from "../gate-check-support";
 import type { GateCheckSupport, TargetDefinition } from "../target";
@@ -20,7 +21,7 @@ export function awsGateChecks(a: AwsConfig): GateCheckSupport {
 export const awsTargetDefinition: TargetDefinition<AwsConfig> = {
   name: "aws",
   configSchema: awsConfigSchema,
-  validate: (section) => awsConfigProblems(section),
+  validate: (section, config) => [...awsConfigProblems(section), ...maintenanceUnsupported("aws", config.maintenance)],
   gateChecks: awsGateChecks,
   resources: awsResources,
   create: async (section, ctx) => (await import("./target")).awsTarget(section, ctx),

@@ -5,10 +5,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLES } from "../../roles";
 import { Color, COLOR_HEADER, PKG, Release, replicasProblem } from "../../types";
+import { STACK_LABEL } from "./labels";
 import { ServedRelease } from "./served-release";
 
-/** Pod label naming the stack, which the cluster's Prometheus puts on every series it scrapes. */
-export const STACK_LABEL = "deployment-runbook/stack";
+export { STACK_LABEL };
 
 /** Port every per-color Service (and the active Service) listens on. */
 export const SERVICE_PORT = 80;

@@ -1,5 +1,6 @@
 // The kubernetes target: per-color Deployments and Services, Gateway API HTTPRoute traffic (or a
 // Service selector switch), VolumeSnapshot backups, gates through the gateway with the header.
+import { maintenanceUnsupported } from "../../config/maintenance-config";
 import { configuredTraffic } from "../../config/schema-helpers";
 import type { CheckName } from "../../gates/gate-config";
 import { gateCheckSupport } from "../gate-check-support";
@@ -21,9 +22,10 @@ export function kubernetesGateChecks(k: KubernetesConfig): GateCheckSupport {
 export const kubernetesTargetDefinition: TargetDefinition<KubernetesConfig> = {
   name: "kubernetes",
   configSchema: kubernetesConfigSchema,
-  validate: (section, config) => kubernetesConfigProblems(section, configuredTraffic(config), config.backup.enabled),
+  validate: (section, config) => [...kubernetesConfigProblems(section, configuredTraffic(config), config.backup.enabled), ...maintenanceUnsupported("kubernetes", config.maintenance)],
   gateChecks: kubernetesGateChecks,
   resources: kubernetesResources,
+  logs: async (section, ctx) => (await import("./service-logs")).kubernetesServiceLogs(section.namespace, ctx),
   create: async (section, ctx) => (await import("./target")).kubernetesTarget(section, ctx),
 };
 

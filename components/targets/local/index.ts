@@ -12,5 +12,6 @@ export const localTargetDefinition: TargetDefinition<LocalConfig> = {
   // Every service the checks need runs on this machine.
   gateChecks: () => ({ runnable: [...CHECK_NAMES], missing: {} }),
   resources: dynamicResources,
+  logs: async (_section, ctx) => (await import("./service-logs")).localServiceLogs(ctx),
   create: async (section, ctx) => (await import("./target")).localTarget(section, ctx),
 };

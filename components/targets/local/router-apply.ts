@@ -14,7 +14,7 @@ import { promisify } from "util";
 import { Supervisor } from "./supervisor";
 import { routerProgram } from "./names";
 import { tail, waitFor } from "./wait";
-import { NO_WEIGHTS, renderNginxConfig, renderWeights } from "./nginx-config";
+import { MAINTENANCE_OFF, NO_WEIGHTS, renderNginxConfig, renderWeights } from "./nginx-config";
 
 const run = promisify(execFile);
 const NGINX = process.env.RUNBOOK_NGINX ?? "/usr/sbin/nginx";
@@ -28,6 +28,8 @@ export interface RouterInputs {
   nginxDir: string;
   supervisorConfig: string;
   traffic?: { blue: number; green: number };
+  /** Set while the router serves the maintenance page (weights step only). */
+  maintenance?: { retryAfterSeconds: number; message: string };
 }
 
 export const dirOf = (s: RouterInputs) => path.join(s.nginxDir, routerProgram(s.stack, s.service));
@@ -106,6 +108,9 @@ export async function applyBackends(s: RouterInputs): Promise<any> {
   for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, "tmp", t), { recursive: true });
   const weightsFile = path.join(dir, "weights.conf");
   if (!fs.existsSync(weightsFile)) fs.writeFileSync(weightsFile, NO_WEIGHTS);
+  // A weights file written before maintenance mode existed lacks the variables the main config now
+  // reads; maintenance is off there.
+  else if (!fs.readFileSync(weightsFile, "utf8").includes("$runbook_maintenance ")) fs.appendFileSync(weightsFile, MAINTENANCE_OFF);
   const generation = randomUUID();
   const next = path.join(dir, "nginx.conf.next");
   fs.writeFileSync(next, renderNginxConfig({ port: s.port, upstreams: s.upstreams, directory: dir, generation }));
@@ -124,7 +129,7 @@ export async function applyWeights(s: RouterInputs): Promise<any> {
   const dir = dirOf(s);
   const generation = randomUUID();
   const next = path.join(dir, "weights.conf.next");
-  fs.writeFileSync(next, renderWeights(s.traffic!, s.upstreams, generation));
+  fs.writeFileSync(next, renderWeights(s.traffic!, s.upstreams, generation, s.maintenance));
   // Test the whole config with the new weights file in place of the live one.
   const live = path.join(dir, "nginx.conf");
   const testMain = path.join(dir, "nginx.test.conf");

@@ -3,6 +3,7 @@
 // which waits for what BlueGreenService passes (the backup, the gates, the record).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { MaintenancePage } from "../../config/maintenance-config";
 import { LazyDynamicResource } from "../../dynamic/lazy-provider";
 import { ROLE_PROPERTY, ROLES } from "../../roles";
 import { checkTraffic, OLD_PKG, PKG, Traffic } from "../../types";
@@ -71,13 +72,14 @@ export class LocalRouter extends pulumi.ComponentResource {
   }
 
   /** The second step: the split, written only after the backends and everything in `after`. */
-  applyTraffic(traffic: Traffic, after: pulumi.Resource[]): this {
+  applyTraffic(traffic: Traffic, after: pulumi.Resource[], maintenance?: MaintenancePage): this {
     validateLocalTraffic(traffic, this.upstreams);
     // Named for the nginx file it writes (weights.conf), as before the split into two steps.
     const file = new NginxFile(
       `${this.name}-weights`,
       "localRouterWeightsProvider",
-      { [ROLE_PROPERTY]: ROLES.routerTraffic, ...this.common, traffic },
+      // maintenance only while on: a stack that never used it keeps the inputs it had.
+      { [ROLE_PROPERTY]: ROLES.routerTraffic, ...this.common, traffic, ...(maintenance ? { maintenance } : {}) },
       { parent: this, dependsOn: [...this.reachable, ...after] },
     );
     this.traffic = file.traffic;

@@ -40,7 +40,7 @@ export function localTarget(section: LocalConfig, _ctx: TargetContext): BlueGree
     },
     routerTraffic(_name, args) {
       if (!(args.backends instanceof LocalRouter)) throw new Error("local target: the router's backends are not a LocalRouter");
-      return args.backends.applyTraffic(args.traffic, args.after);
+      return args.backends.applyTraffic(args.traffic, args.after, args.maintenance);
     },
     backup(name, args, opts) {
       return new LocalBackup(
