@@ -2,6 +2,7 @@
 // what the last `up` applied, and hand both to a blue/green service on the chosen target.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { StagingEvidence, provenVersionsOf } from "./components/config/predeploy-config";
 import { readStackConfig } from "./components/config/read-config";
 import { NOTIFIED_BY_COMMAND_ENV } from "./components/notify/notify-config";
 import { configuredTraffic } from "./components/config/stack-config";
@@ -20,6 +21,18 @@ async function previousState(): Promise<(AppliedState & { backup?: AppliedBackup
     ["traffic", "versions", "stableReleases", "proven", "provenReleases", "backup", "snapshot"].map(output),
   );
   return traffic ? { traffic, versions, stableReleases: stableReleases ?? proven, provenReleases, backup: backup ?? snapshot } : undefined;
+}
+
+/**
+ * The staging stack's evidence, for a promotion on a stack that names one (`predeploy.stagingStack`):
+ * read through a StackReference, judged by the staging-proven policy. Never read for a rollback.
+ */
+function stagingEvidence(stagingStack: string | undefined, promotion: boolean): pulumi.Output<StagingEvidence> | undefined {
+  if (!stagingStack || !promotion) return undefined;
+  const ref = new pulumi.StackReference(`organization/${pulumi.getProject()}/${stagingStack}`);
+  return pulumi
+    .all([ref.getOutputDetails("provenReleases"), ref.getOutputDetails("stableReleases")])
+    .apply(([proven, stable]) => ({ stack: stagingStack, provenVersions: provenVersionsOf(proven.value, stable.value) }));
 }
 
 // Validated synchronously, before anything else, so bad input fails fast with only its message.
@@ -44,6 +57,7 @@ async function main() {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
     recordDirectory: path.join(stateDir(), "records"),
+    staging: stagingEvidence(config.predeploy.stagingStack, isPromotion(plan.kind)),
     sensitiveConfig: sensitive,
     // Under the rollout commands (deploy, rollout, rollback) the command notifies for every event
     // itself (components/notify): the record's per-up post would say it twice, and in a rollback's

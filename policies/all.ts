@@ -8,6 +8,7 @@ import { gateBeforeShift } from "./gate-before-shift";
 import { kubernetesWorkload } from "./kubernetes-workload";
 import { stableKept } from "./stable-kept";
 import { secrets } from "./secrets";
+import { stagingProven } from "./staging-proven";
 import { trafficStep } from "./traffic-step";
 
 export const policies: Policies = [
@@ -16,6 +17,7 @@ export const policies: Policies = [
   trafficStep,
   gateBeforeShift,
   stableKept,
+  stagingProven,
   secrets,
   kubernetesWorkload,
   awsLoadBalancer,

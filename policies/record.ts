@@ -36,6 +36,8 @@ export interface DeploymentRecord {
   backupRefreshAfterMinutes?: number;
   gates: string[];
   sensitiveConfig: { key: string; secret: boolean }[];
+  /** What the staging stack ran at 100% (`predeploy.stagingStack`); absent when the stack names none or for a rollback. */
+  staging?: { stack: string; provenVersions: string[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,6 +133,7 @@ export function readRecord(type: string, props: Record<string, unknown>): Deploy
     backupRefreshAfterMinutes: plain<number | undefined>("backupRefreshAfterMinutes"),
     gates: plain<string[]>("gates") ?? [],
     sensitiveConfig: plain<{ key: string; secret: boolean }[]>("sensitiveConfig") ?? [],
+    staging: plain<{ stack: string; provenVersions: string[] } | undefined>("staging") ?? undefined,
   };
 }
 

@@ -11,6 +11,7 @@ import { REPLICAS } from "../types";
 import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, boolean, configKey, integer } from "./schema-helpers";
 import { maintenanceConfigSchema } from "./maintenance-config";
+import { predeployConfigSchema } from "./predeploy-config";
 
 export { CONFIG_NAMESPACE, configKey, configuredTraffic, integer, port, boolean } from "./schema-helpers";
 
@@ -48,6 +49,7 @@ const sharedShape = {
       .default({}),
     hotfix: boolean().default(false),
     maintenance: maintenanceConfigSchema,
+    predeploy: predeployConfigSchema,
     gates: gateConfigSchema,
     backup: z
       .object({

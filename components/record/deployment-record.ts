@@ -4,6 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LazyDynamicResource } from "../dynamic/lazy-provider";
+import type { StagingEvidence } from "../config/predeploy-config";
 import { ROLE_PROPERTY, ROLES } from "../roles";
 import { Color, ShiftPlan } from "../types";
 
@@ -27,6 +28,8 @@ export interface DeploymentRecordArgs {
   hotfix: boolean;
   /** `maintenance: true`: the update runs in a maintenance window. Defaults to false. */
   maintenance: boolean;
+  /** What the staging stack ran at 100% (`predeploy.stagingStack`), read for a promotion; absent otherwise. */
+  staging?: pulumi.Input<StagingEvidence>;
   /** The backup taken for this promotion, when one was. */
   backup?: pulumi.Input<{ backupId: string; takenAt: string; verified: boolean }>;
   /**

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stack-config";
 import { maintenancePage } from "../config/maintenance-config";
+import type { StagingEvidence } from "../config/predeploy-config";
 import { HealthGate } from "../gates/health-gate";
 import { DeploymentRecord, SensitiveConfigKey } from "../record/deployment-record";
 import { BackupResource, BlueGreenTarget, EnvironmentResource, GateEndpoint } from "../targets/target";
@@ -26,6 +27,8 @@ export interface BlueGreenServiceArgs {
   stack: string;
   /** Folder the deployment record is written to. */
   recordDirectory: string;
+  /** What the staging stack ran at 100%, for a promotion on a stack with `predeploy.stagingStack`. */
+  staging?: pulumi.Input<StagingEvidence>;
   /** Sensitive-looking config keys and whether each is a secret, for the secrets policy. Defaults to none. */
   sensitiveConfig?: SensitiveConfigKey[];
   /** Webhook the announcement is posted to (a secret). Defaults to none. */
@@ -142,6 +145,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
         versions: this.versions,
         hotfix: config.hotfix,
         maintenance: config.maintenance.enabled,
+        ...(args.staging ? { staging: args.staging } : {}),
         backup: backup ? pulumi.all([backup.backupId, backup.takenAt, backup.verified]).apply(([backupId, takenAt, verified]) => ({ backupId, takenAt, verified })) : undefined,
         backupRefreshAfterMinutes: config.backup.refreshAfterMinutes,
         gates: gates.filter((g) => g.color === plan.towards).map((g) => g.urn),

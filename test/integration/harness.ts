@@ -48,12 +48,15 @@ export interface StackOptions {
   kind?: "test" | "bench";
   /** The project directory (holding Pulumi.yaml). Defaults to the repository root, the main program. */
   projectDir?: string;
+  /** Another throwaway stack whose backend this one shares (a StackReference between them); it cleans the folder up. */
+  backendOf?: ThrowawayStack;
 }
 
 export class ThrowawayStack {
   readonly name: string;
   readonly projectDir: string;
   private readonly dir: string;
+  private readonly ownsDir: boolean;
   /** The throwaway backend and PULUMI_HOME, for commands that run the wrapper themselves. */
   readonly backendUrl: string;
   readonly home: string;
@@ -62,8 +65,13 @@ export class ThrowawayStack {
     const kind = opts.kind ?? "test";
     this.name = `${kind}-${prefix}-${randomBytes(3).toString("hex")}`;
     this.projectDir = opts.projectDir ?? ROOT;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-${kind}-${prefix}-`));
-    fs.mkdirSync(path.join(this.dir, "backend"));
+    this.ownsDir = !opts.backendOf;
+    if (opts.backendOf) {
+      this.dir = opts.backendOf.dir;
+    } else {
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-${kind}-${prefix}-`));
+      fs.mkdirSync(path.join(this.dir, "backend"));
+    }
     this.backendUrl = engineEnv.fileBackendUrl(path.join(this.dir, "backend"));
     this.home = path.join(this.dir, "home");
   }
@@ -202,7 +210,7 @@ export class ThrowawayStack {
     await this.run(["destroy", "--yes", "--skip-preview", "--non-interactive"]);
     await this.run(["stack", "rm", "--yes", "--force"]);
     fs.rmSync(path.join(ROOT, "stacks", `Pulumi.${this.name}.yaml`), { force: true });
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.ownsDir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

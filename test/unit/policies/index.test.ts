@@ -9,6 +9,7 @@ const EXPECTED = [
   "kubernetes-workload",
   "secrets",
   "stable-kept",
+  "staging-proven",
   "traffic-step",
 ];
 

@@ -11,9 +11,10 @@ const config: Record<string, object> = {
   "stable-kept": { now: FRIDAY_4PM_BERLIN },
 };
 
-/** Friday 16:00 in Berlin, no backup, a plain-text webhook, no gate, bare workloads. */
+/** Friday 16:00 in Berlin, no backup, a plain-text webhook, no gate, bare workloads, a staging stack that ran nothing. */
 function worstStack(record: Props): FakeResource[] {
   delete record.backup;
+  record.staging = { stack: "staging", provenVersions: [] };
   record.sensitiveConfig[0].secret = false;
   record.plan.nextStable = { color: record.plan.towards, version: record.versions[record.plan.towards], since: FRIDAY_4PM_BERLIN };
   const deployment = k8sDeployment("green", "v2.0.0");
