@@ -2,7 +2,9 @@
 // what the last `up` applied, and hand both to a blue/green service on the chosen target.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StagingEvidence, provenVersionsOf } from "./components/config/predeploy-config";
+import { ChangeEvidence, CiEvidence, StagingEvidence, provenVersionsOf } from "./components/config/predeploy-config";
+import { changeEvidence } from "./components/predeploy/change-size";
+import { ciEvidence } from "./components/predeploy/ci-result";
 import { readStackConfig } from "./components/config/read-config";
 import { NOTIFIED_BY_COMMAND_ENV } from "./components/notify/notify-config";
 import { configuredTraffic } from "./components/config/stack-config";
@@ -10,7 +12,7 @@ import { BlueGreenService } from "./components/service/blue-green-service";
 import { AppliedBackup, AppliedState, backupTrigger, planShift, retirementProblems } from "./components/shift/plan";
 import { stateDir } from "./components/state-dir";
 import { createTarget } from "./components/targets/registry";
-import { isPromotion } from "./components/types";
+import { ShiftPlan, isPromotion } from "./components/types";
 
 async function previousState(): Promise<(AppliedState & { backup?: AppliedBackup }) | undefined> {
   // Our own last outputs: the engine reads them from the state, so preview stays free of I/O.
@@ -33,6 +35,20 @@ function stagingEvidence(stagingStack: string | undefined, promotion: boolean): 
   return pulumi
     .all([ref.getOutputDetails("provenReleases"), ref.getOutputDetails("stableReleases")])
     .apply(([proven, stable]) => ({ stack: stagingStack, provenVersions: provenVersionsOf(proven.value, stable.value) }));
+}
+
+/**
+ * The release's CI result and the change's size, for a promotion on a stack that asks for them
+ * (`predeploy.ci`, `predeploy.changeSize`); judged by the ci-passed and change-size policies.
+ */
+function checklistEvidence(plan: ShiftPlan): { ci?: CiEvidence; changeSize?: ChangeEvidence } {
+  const version = plan.towards ? config[plan.towards].version : undefined;
+  if (!isPromotion(plan.kind) || !version) return {};
+  const from = plan.stable?.version;
+  return {
+    ...(config.predeploy.ci ? { ci: ciEvidence(config.predeploy.ci, version, process.cwd()) } : {}),
+    ...(config.predeploy.changeSize && from && from !== version ? { changeSize: changeEvidence(config.predeploy.changeSize, from, version, process.cwd()) } : {}),
+  };
 }
 
 // Validated synchronously, before anything else, so bad input fails fast with only its message.
@@ -58,6 +74,7 @@ async function main() {
     stack: pulumi.getStack(),
     recordDirectory: path.join(stateDir(), "records"),
     staging: stagingEvidence(config.predeploy.stagingStack, isPromotion(plan.kind)),
+    ...checklistEvidence(plan),
     sensitiveConfig: sensitive,
     // Under the rollout commands (deploy, rollout, rollback) the command notifies for every event
     // itself (components/notify): the record's per-up post would say it twice, and in a rollback's

@@ -3,6 +3,8 @@
 import { Policies } from "@pulumi/policy";
 import { awsLoadBalancer } from "./aws-load-balancer";
 import { backupAge } from "./backup-age";
+import { changeSize } from "./change-size";
+import { ciPassed } from "./ci-passed";
 import { deploymentWindow } from "./deployment-window";
 import { gateBeforeShift } from "./gate-before-shift";
 import { kubernetesWorkload } from "./kubernetes-workload";
@@ -18,6 +20,8 @@ export const policies: Policies = [
   gateBeforeShift,
   stableKept,
   stagingProven,
+  ciPassed,
+  changeSize,
   secrets,
   kubernetesWorkload,
   awsLoadBalancer,

@@ -6,6 +6,7 @@
 // the rules about it come from the program's own pure modules, so both agree by construction.
 import { UnknownValueError } from "@pulumi/policy";
 import { DYNAMIC_TYPE, ROLE_PROPERTY, ROLES } from "../components/roles";
+import type { ChangeEvidence, CiEvidence } from "../components/config/predeploy-config";
 import type { Color, ShiftPlan } from "../components/types";
 
 export { CONFIG_NAMESPACE } from "../components/config/schema-helpers";
@@ -38,6 +39,10 @@ export interface DeploymentRecord {
   sensitiveConfig: { key: string; secret: boolean }[];
   /** What the staging stack ran at 100% (`predeploy.stagingStack`); absent when the stack names none or for a rollback. */
   staging?: { stack: string; provenVersions: string[] };
+  /** The release's CI result (`predeploy.ci`). */
+  ci?: CiEvidence;
+  /** The change since the stable release (`predeploy.changeSize`). */
+  changeSize?: ChangeEvidence;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +139,8 @@ export function readRecord(type: string, props: Record<string, unknown>): Deploy
     gates: plain<string[]>("gates") ?? [],
     sensitiveConfig: plain<{ key: string; secret: boolean }[]>("sensitiveConfig") ?? [],
     staging: plain<{ stack: string; provenVersions: string[] } | undefined>("staging") ?? undefined,
+    ci: plain<CiEvidence | undefined>("ci") ?? undefined,
+    changeSize: plain<ChangeEvidence | undefined>("changeSize") ?? undefined,
   };
 }
 

@@ -4,7 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LazyDynamicResource } from "../dynamic/lazy-provider";
-import type { StagingEvidence } from "../config/predeploy-config";
+import type { ChangeEvidence, CiEvidence, StagingEvidence } from "../config/predeploy-config";
 import { ROLE_PROPERTY, ROLES } from "../roles";
 import { Color, ShiftPlan } from "../types";
 
@@ -30,6 +30,10 @@ export interface DeploymentRecordArgs {
   maintenance: boolean;
   /** What the staging stack ran at 100% (`predeploy.stagingStack`), read for a promotion; absent otherwise. */
   staging?: pulumi.Input<StagingEvidence>;
+  /** The release's CI result (`predeploy.ci`), for a promotion. */
+  ci?: CiEvidence;
+  /** The change since the stable release (`predeploy.changeSize`), for a promotion. */
+  changeSize?: ChangeEvidence;
   /** The backup taken for this promotion, when one was. */
   backup?: pulumi.Input<{ backupId: string; takenAt: string; verified: boolean }>;
   /**

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stack-config";
 import { maintenancePage } from "../config/maintenance-config";
-import type { StagingEvidence } from "../config/predeploy-config";
+import type { ChangeEvidence, CiEvidence, StagingEvidence } from "../config/predeploy-config";
 import { HealthGate } from "../gates/health-gate";
 import { DeploymentRecord, SensitiveConfigKey } from "../record/deployment-record";
 import { BackupResource, BlueGreenTarget, EnvironmentResource, GateEndpoint } from "../targets/target";
@@ -29,6 +29,9 @@ export interface BlueGreenServiceArgs {
   recordDirectory: string;
   /** What the staging stack ran at 100%, for a promotion on a stack with `predeploy.stagingStack`. */
   staging?: pulumi.Input<StagingEvidence>;
+  /** The release's CI result and the change's size (`predeploy.ci`, `predeploy.changeSize`), for a promotion. */
+  ci?: CiEvidence;
+  changeSize?: ChangeEvidence;
   /** Sensitive-looking config keys and whether each is a secret, for the secrets policy. Defaults to none. */
   sensitiveConfig?: SensitiveConfigKey[];
   /** Webhook the announcement is posted to (a secret). Defaults to none. */
@@ -146,6 +149,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
         hotfix: config.hotfix,
         maintenance: config.maintenance.enabled,
         ...(args.staging ? { staging: args.staging } : {}),
+        ...(args.ci ? { ci: args.ci } : {}),
+        ...(args.changeSize ? { changeSize: args.changeSize } : {}),
         backup: backup ? pulumi.all([backup.backupId, backup.takenAt, backup.verified]).apply(([backupId, takenAt, verified]) => ({ backupId, takenAt, verified })) : undefined,
         backupRefreshAfterMinutes: config.backup.refreshAfterMinutes,
         gates: gates.filter((g) => g.color === plan.towards).map((g) => g.urn),

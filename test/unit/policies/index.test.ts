@@ -4,6 +4,8 @@ import { loadPack } from "./fixtures";
 const EXPECTED = [
   "aws-load-balancer",
   "backup-age",
+  "change-size",
+  "ci-passed",
   "deployment-window",
   "gate-before-shift",
   "kubernetes-workload",

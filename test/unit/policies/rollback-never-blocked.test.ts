@@ -11,10 +11,12 @@ const config: Record<string, object> = {
   "stable-kept": { now: FRIDAY_4PM_BERLIN },
 };
 
-/** Friday 16:00 in Berlin, no backup, a plain-text webhook, no gate, bare workloads, a staging stack that ran nothing. */
+/** Friday 16:00 in Berlin, no backup, a plain-text webhook, no gate, bare workloads, a staging stack that ran nothing, a red build, a huge change. */
 function worstStack(record: Props): FakeResource[] {
   delete record.backup;
   record.staging = { stack: "staging", provenVersions: [] };
+  record.ci = { source: "ci/status-{version}.json", passed: false, detail: "failure" };
+  record.changeSize = { from: "v1.0.0", to: "v2.0.0", maxLines: 200, lines: 5000, files: 80 };
   record.sensitiveConfig[0].secret = false;
   record.plan.nextStable = { color: record.plan.towards, version: record.versions[record.plan.towards], since: FRIDAY_4PM_BERLIN };
   const deployment = k8sDeployment("green", "v2.0.0");
