@@ -98,6 +98,29 @@ export async function verifyBackup(url: string, file: string, expected: Record<s
   }
 }
 
+/**
+ * True for an error that means the server ended our session on purpose, not that it is gone: a
+ * restore of the same database elsewhere terminates its sessions and swaps it in by rename
+ * (restoreBackup), and a fast shutdown and restart look the same. The database is there again
+ * moments later.
+ */
+export function sessionEnded(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; stderr?: string };
+  if (err?.code === "57P01" || err?.code === "3D000") return true;
+  return /terminating connection due to administrator command|database "[^"]+" does not exist/.test(`${err?.message ?? ""}\n${err?.stderr ?? ""}`);
+}
+
+/** Runs `fn`, and once more after a short wait when its session was ended on purpose (sessionEnded). */
+export async function retryOnceIfSessionEnded<T>(fn: () => Promise<T>, waitMs = 500): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!sessionEnded(e)) throw e;
+    await new Promise((r) => setTimeout(r, waitMs));
+    return fn();
+  }
+}
+
 /** Takes and verifies a backup into `directory`. Throws (naming the database) when it cannot. */
 export async function takeBackup(url: string, directory: string, label: string): Promise<BackupInfo> {
   const c = parse(url);
@@ -110,8 +133,11 @@ export async function takeBackup(url: string, directory: string, label: string):
   // verification would then report rather than hide.
   let tables: Record<string, number>;
   try {
-    tables = await rowCounts(url);
-    await run("pg_dump", [...connArgs(c), "--format=custom", "--no-owner", "--file", file], { env: toolEnv(c) });
+    tables = await retryOnceIfSessionEnded(async () => {
+      const counts = await rowCounts(url);
+      await run("pg_dump", [...connArgs(c), "--format=custom", "--no-owner", "--file", file], { env: toolEnv(c) });
+      return counts;
+    });
   } catch (e) {
     fs.rmSync(file, { force: true });
     throw new Error(`backup of PostgreSQL database ${c.database} at ${c.host}:${c.port} failed: ${describeError(e, c).message}`);

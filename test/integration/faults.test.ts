@@ -662,7 +662,7 @@ exec /usr/sbin/nginx "$@"
         script(["health", "--env", "<stack>", "--bogus"], /Unknown option '--bogus' \(allowed flags: --env, --check, --color, --verbose, --json\)/),
         script(["health", "--env", "<stack>", "extra"], /Unexpected argument 'extra'.*\(allowed flags: --env, --check, --color, --verbose, --json\)/),
         script(["db", "check"], /error: --env is required\nusage: npm run db:check -- --env <stack>/),
-        script(["db", "check", "--env"], /Option '--env <value>' argument missing \(allowed flags: --env\)/),
+        script(["db", "check", "--env"], /Option '--env <value>' argument missing \(allowed flags: --env, --sessions\)/),
         script(["db", "backup", "--env", "<stack>", "--yes"], /Unknown option '--yes' \(allowed flags: --env\)/),
         script(["db", "restore", "--env", "<stack>", "--yes"], /--backup is required \(latest or a backup id\)/),
         script(["db", "restore", "--env", "<stack>", "--backup", "nope", "--yes"], /--backup "nope": no verified backup by that id in .* \(allowed: latest, /),
