@@ -14,6 +14,10 @@ import { measureSplit, startLoad } from "../../scripts/load";
 import { RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, writePolicyConfig } from "./policy-clock";
 import { startProbe } from "./probe";
+import { NOTIFY_FLUSH_BOUND_MS } from "../../scripts/rollout-runner";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from "../../components/notify/signed-webhook";
+import { TEMPLATE_FIELDS, TemplateName } from "../../components/notify/templates";
+import { Received, Receiver, startReceiver } from "../unit/helpers/webhook-receiver";
 
 const ROUTER_PORT = 19300;
 const BASE_PORT = 22600;
@@ -37,11 +41,46 @@ const FRIDAY_16_BERLIN = "2026-11-27T15:00:00Z";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const SIGNING_KEY = "rollout-test-signing-key-0123456789";
+const NOTIFY_LINKS = { onCall: "@on-call-tester", dashboardUrl: "http://127.0.0.1:3000/d/app", incidentUrl: "http://127.0.0.1:3000/incidents/new" };
+
+interface Notification {
+  event: RolloutEvent;
+  template: TemplateName;
+  text: string;
+  fields: Record<string, string>;
+  at: number;
+}
+
+/** The signed webhook's requests for one rollout, each verified (HMAC, timestamp) as a receiver must. */
+function notificationsOf(received: Received[], rolloutId: string): Notification[] {
+  return received
+    .map((req) => {
+      const v = verifySignature(req.body, req.headers[TIMESTAMP_HEADER.toLowerCase()] as string, req.headers[SIGNATURE_HEADER.toLowerCase()] as string, SIGNING_KEY, 300, req.at);
+      assert.deepEqual(v, { ok: true }, `a notification did not verify: ${req.body.slice(0, 200)}`);
+      return { ...(JSON.parse(req.body) as Omit<Notification, "at">), at: req.at };
+    })
+    .filter((n) => (n.event as { rolloutId?: string }).rolloutId === rolloutId);
+}
+
+/** Every field of the template is there and its value is in the text. */
+function assertAllFields(n: Notification | undefined, template: TemplateName): void {
+  assert.ok(n, `no ${template} notification`);
+  assert.equal(n.template, template);
+  assert.deepEqual(Object.keys(n.fields), [...TEMPLATE_FIELDS[template]], `${template}: fields`);
+  for (const [k, v] of Object.entries(n.fields)) {
+    assert.ok(v.trim().length > 0, `${template}: ${k} is empty`);
+    assert.ok(n.text.includes(v), `${template}: the text lacks ${k} = ${v}`);
+  }
+}
+
 export const figures: Record<string, number | string> = {};
 
 describe("progressive delivery: npm run deploy / rollout / rollback / lock (real engine, local target)", function () {
   this.timeout(900_000);
   let stack: ThrowawayStack;
+  // The signed webhook every rollout of this file notifies, as a receiver outside would.
+  let webhook: Receiver;
   const files = () => rolloutFiles(stack.name);
   const status = () => readJson<RolloutStatus>(files().status);
   const history = () => readJsonLines<RolloutEvent>(files().history);
@@ -62,6 +101,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
   }
 
   before(async () => {
+    webhook = await startReceiver();
     stack = await ThrowawayStack.create("rollout", {
       "blue.version": "v1.0.0",
       "blue.replicas": 1,
@@ -83,6 +123,9 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
       "rollout.analysis.minRequests": 50,
       "rollout.analysis.floorRps": 10,
     });
+    await stack.setConfig("notifications.webhookUrl", webhook.url, { secret: true });
+    await stack.setConfig("notifications.signingKey", SIGNING_KEY, { secret: true });
+    for (const [k, v] of Object.entries(NOTIFY_LINKS)) await stack.setConfig(`notifications.${k}`, v);
     const up = await stack.apply(POLICY_ENV);
     assert.equal(up.code, 0, up.stdout + up.stderr);
   });
@@ -94,6 +137,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
   });
 
   after(async () => {
+    await webhook?.close();
     if (stack) {
       await stack.cleanup();
       const fs = await import("fs");
@@ -129,14 +173,20 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
   it("a release whose errors start after 250 requests is rolled back automatically during the 10% pause", async () => {
     await stack.setConfig("green.env.FAULT_ERROR_RATE_PERCENT", 30);
     await stack.setConfig("green.env.FAULT_AFTER_REQUESTS", 250);
+    // A Slack receiver that reads every request and never answers: it must cost the rollback nothing.
+    const hanging = await startReceiver(() => "hang");
+    await stack.setConfig("notifications.slackWebhookUrl", hanging.url, { secret: true });
     const load = startLoad(URL, { concurrency: 4, perWorkerRps: 50 });
     const probe = startProbe(URL, 2, 20);
-    let r: RunResult, events;
+    let r: RunResult, events, exitedAt: number;
     try {
       r = await cli("deploy", ["--version", "v2.0.0", "--pause", "60s", "--yes"]);
+      exitedAt = Date.now();
     } finally {
       events = await probe.stop();
       await load.stop();
+      await hanging.close();
+      await stack.removeConfig("notifications.slackWebhookUrl");
       await stack.removeConfig("green.env.FAULT_ERROR_RATE_PERCENT");
       await stack.removeConfig("green.env.FAULT_AFTER_REQUESTS");
     }
@@ -166,6 +216,27 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     const shown = await cli("postmortem", ["--last"]);
     assert.equal(shown.code, 0, shown.stdout + shown.stderr);
     assert.equal(shown.stdout, md);
+
+    // The signed webhook heard the whole rollout, in order, each request verified; the rollback's
+    // notification carries every field of the runbook's template, the trigger's values among them.
+    assert.ok(rolledBack?.type === "rolled-back");
+    const sent = notificationsOf(webhook.received, rolledBack.rolloutId);
+    const recorded = history().filter((e) => e.rolloutId === rolledBack.rolloutId && !(e.type === "analysis" && e.verdict === "pass"));
+    assert.deepEqual(sent.map((n) => n.event.type), recorded.map((e) => e.type));
+    assertAllFields(sent.find((n) => n.template === "rollback"), "rollback");
+    const rollbackNote = sent.find((n) => n.template === "rollback")!;
+    assert.equal(rollbackNote.fields.metric, aborted.trigger.metric);
+    assert.ok(rollbackNote.text.includes(rollbackNote.fields.value) && rollbackNote.text.includes(rollbackNote.fields.limit));
+    assertAllFields(sent.find((n) => n.template === "deployment-starting"), "deployment-starting");
+    // Sent after the event it reports, never before.
+    for (const n of sent) assert.ok(n.at >= Date.parse(n.event.at), `${n.event.type} notified before it happened`);
+    // The hanging receiver got the same rollout and delayed nothing: the router switched sooner
+    // than one attempt's timeout, and the command exited within the flush bound of the rollback.
+    assert.ok(hanging.received.length > 0, "the Slack receiver was never called: the test proved nothing");
+    assert.ok(rolledBack.routerMs !== undefined && rolledBack.routerMs < 2000, `router switched ${rolledBack.routerMs} ms after the trigger`);
+    const afterRollback = exitedAt! - Date.parse(rolledBack.at);
+    assert.ok(afterRollback < NOTIFY_FLUSH_BOUND_MS + 8000, `the command exited ${afterRollback} ms after the rollback (bound ${NOTIFY_FLUSH_BOUND_MS} ms)`);
+    assert.match(r.stderr, /notifications? not sent within the 2000 ms bound at exit/);
   });
 
   it("a latency-only regression after the shift is rolled back the same way", async () => {
@@ -207,6 +278,14 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
     assert.deepEqual(await measureSplit(URL, 300), { blue: 0, green: 300, other: 0 });
     const blue = await stack.run(["config", "get", "--path", "blue.version"]);
     assert.equal(blue.stdout.trim(), "v1.0.0");
+    // Announced as the runbook's templates, every field there; "complete" only after 100% applied.
+    const sent = notificationsOf(webhook.received, lines[0].rolloutId);
+    assert.deepEqual(sent.map((n) => n.event.type), lines.filter((e) => !(e.type === "analysis" && e.verdict === "pass")).map((e) => e.type));
+    assertAllFields(sent.find((n) => n.template === "deployment-starting"), "deployment-starting");
+    const complete = sent.find((n) => n.template === "deployment-complete");
+    assertAllFields(complete, "deployment-complete");
+    const full = lines.find((e) => e.type === "step-applied" && (e as { traffic: { green: number } }).traffic.green === 100)!;
+    assert.ok(complete!.at >= Date.parse(full.at) && Date.parse(complete!.event.at) >= Date.parse(full.at));
   });
 
   it("a frozen stack refuses deploy (naming holder, since, message); rollback to the proven v1.0.0 under load on a Friday with a stale backup is ungated", async () => {
