@@ -16,6 +16,8 @@ export const ROLES = {
   backup: "backup",
   /** The deployment record the policies judge. */
   record: "deployment-record",
+  /** What users get while maintenance is on, where the router cannot answer by itself (kubernetes). */
+  maintenancePage: "maintenance-page",
 } as const;
 
 export type Role = (typeof ROLES)[keyof typeof ROLES];

@@ -12,6 +12,8 @@ import { readStack } from "./stack-info";
 import { parseMaintenanceArgs } from "./maintenance-args";
 
 const KEY = `${CONFIG_NAMESPACE}:maintenance`;
+/** How long the router may take to serve what the `up` applied. */
+const SETTLE_MS = 20_000;
 
 /** What the router answers a user's GET / now: status and Retry-After. */
 function probe(url: string, host?: string): Promise<{ status: number; retryAfter?: string }> {
@@ -77,9 +79,20 @@ async function main(): Promise<number> {
       }
       throw e;
     }
-    const url = String(outputs.url ?? "");
-    const seen = url ? await probe(url) : undefined;
-    const pageUp = seen?.status === 503 && seen.retryAfter !== undefined;
+    // Where this machine reaches the router: the `url` output, or on kubernetes the Gateway's
+    // address with the service's Host. A gateway applies a route a moment after the API server
+    // took it, so the answer is awaited for a while before it counts as wrong.
+    const { endpointOf } = await import("./rollout-runner");
+    const { url: where, host } = endpointOf(info.config, outputs.url as string | undefined);
+    const url = where ?? "";
+    let seen: { status: number; retryAfter?: string } | undefined;
+    let pageUp = false;
+    for (const deadline = Date.now() + SETTLE_MS; url; ) {
+      seen = await probe(url, host).catch((e: Error) => ({ status: 0, retryAfter: undefined, error: e.message }));
+      pageUp = seen.status === 503 && seen.retryAfter !== undefined;
+      if (pageUp === next.enabled || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const result = { stack: req.stack, maintenance: next.enabled, retryAfterSeconds: next.enabled ? next.retryAfterSeconds : undefined, url, seen, ms: Date.now() - started };
     if (req.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else if (next.enabled) {

@@ -7,6 +7,9 @@ import { boolean, configKey, integer } from "./schema-helpers";
 /** Characters the page's message may not hold: they would need escaping in nginx and in HTML. */
 const UNSAFE = /[$"\\<>&{}\n\r]/;
 
+/** The paths that still reach the colors while the page is up (besides X-Runbook-Color requests). */
+export const MAINTENANCE_PASS_PATHS = ["/healthz", "/readyz"] as const;
+
 export const DEFAULT_MAINTENANCE_MESSAGE = "We are upgrading the service and will be back shortly.";
 
 export const maintenanceConfigSchema = z
@@ -39,7 +42,7 @@ export interface MaintenancePage {
 
 /** The problem of a target that has no maintenance page, when the config asks for one. */
 export function maintenanceUnsupported(target: string, m: MaintenanceConfig): string[] {
-  return m.enabled ? [`${configKey("maintenance.enabled")}: the ${target} target has no maintenance page yet (the local target has one); set it to false`] : [];
+  return m.enabled ? [`${configKey("maintenance.enabled")}: the ${target} has no maintenance page yet (the local target and kubernetes in gateway-api mode have one); set it to false`] : [];
 }
 
 export function maintenancePage(m: MaintenanceConfig): MaintenancePage | undefined {

@@ -11,6 +11,7 @@ import type { ErrorDistribution } from "../../components/troubleshoot/error-dist
 import { cluster, GATEWAY_URL, kubectl, kubernetesStackConfig, publishReleases, SECRET_KEYS } from "./cluster";
 import { SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV, writePolicyConfig } from "./policy-clock";
+import { assertOnlyByDesign, startProbe } from "./probe";
 
 type Split = { blue: number; green: number; other: number };
 
@@ -169,6 +170,62 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     const shifts = loads.filter((l) => l.label.startsWith("shift") || l.label.startsWith("rollback"));
     assert.equal(shifts.length, 6);
     assert.equal(shifts.reduce((n, l) => n + l.report.failed, 0), 0);
+  });
+
+  it("npm run maintenance on and off through the Gateway: users get only the page's 503 with Retry-After; /healthz, /readyz and X-Runbook-Color reach the colors", async () => {
+    /** One request through the Gateway: status, headers, body. */
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        http
+          .get(`${GATEWAY_URL}${path}`, { agent: false, timeout: 5000, headers: { host, ...headers } }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          })
+          .on("error", reject);
+      });
+    const maintenance = (...args: string[]) => stack.node("run-built.js", ["maintenance", "--env", stack.name, ...args], POLICY_ENV);
+
+    let users = startProbe(url, 4, 20, { host });
+    const on = await maintenance("on", "--retry-after", "45", "--message", "Moving the database, back soon.");
+    const duringOn = await users.stop();
+    assert.equal(on.code, 0, on.stdout + on.stderr);
+    assert.match(on.stdout, new RegExp(`maintenance on in \\d+\\.\\d s: ${GATEWAY_URL.replace(/[.]/g, "\\.")} answers 503 with Retry-After: 45`));
+    const seenOn = assertOnlyByDesign(duringOn, "users while maintenance went on");
+    assert.ok(seenOn.ok > 0, "no request was served before the page went up: the probe proved nothing");
+    const page = await get("/");
+    assert.equal(page.status, 503);
+    assert.equal(page.headers["retry-after"], "45");
+    assert.equal(page.headers["cache-control"], "no-store");
+    assert.match(page.body, /Down for maintenance.*Moving the database, back soon\..*Please try again in 45 seconds/s);
+    for (const path of ["/healthz", "/readyz"]) {
+      const h = await get(path);
+      assert.equal(h.status, 200, `${path} during maintenance: ${h.status}`);
+      assert.equal(h.headers["x-runbook-color"], "green");
+    }
+    // The gates' way in: each color by header, on any path (blue is idle at 0%).
+    for (const color of ["blue", "green"]) {
+      for (const path of ["/", "/healthz"]) {
+        const r = await get(path, { "X-Runbook-Color": color });
+        assert.equal(r.status, 200, `${color} ${path} by header: ${r.status}`);
+        assert.equal(r.headers["x-runbook-color"], color);
+      }
+    }
+    const pagePods = JSON.parse(await kubectl("get", "pods", "-n", namespace, "-l", "deployment-runbook/role=maintenance-page", "-o", "json")) as { items: unknown[] };
+    assert.equal(pagePods.items.length, 2);
+
+    users = startProbe(url, 4, 20, { host });
+    const off = await maintenance("off");
+    await new Promise((r) => setTimeout(r, 1500));
+    const duringOff = await users.stop();
+    assert.equal(off.code, 0, off.stdout + off.stderr);
+    assert.match(off.stdout, /maintenance off in \d+\.\d s: .* answers 200/);
+    const seenOff = assertOnlyByDesign(duringOff, "users while maintenance went off");
+    assert.ok(seenOff.page > 0, "the page was never seen while going off: the probe proved nothing");
+    assert.deepEqual(await split(500), { blue: 0, green: 500, other: 0 });
+    // The page's objects are gone with it.
+    const left = JSON.parse(await kubectl("get", "deployments,services,poddisruptionbudgets", "-n", namespace, "-l", "deployment-runbook/role=maintenance-page", "-o", "json")) as { items: unknown[] };
+    assert.equal(left.items.length, 0);
   });
 
   it("a rolling update of the serving color under load loses no request", async () => {

@@ -7,7 +7,7 @@ import * as http from "http";
 import { setTimeout as sleep } from "timers/promises";
 import { SHORT_ANALYSIS, ThrowawayStack } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
-import { ProbeEvent, startProbe } from "./probe";
+import { assertOnlyByDesign, startProbe } from "./probe";
 
 const ROUTER_PORT = 19450;
 const BASE_PORT = 25400;
@@ -23,13 +23,6 @@ function get(path: string, headers: Record<string, string> = {}): Promise<{ stat
       })
       .on("error", reject);
   });
-}
-
-/** Every user request answered: a color's 200, or the page's 503 with Retry-After. Nothing else. */
-function assertOnlyByDesign(events: ProbeEvent[], what: string): { ok: number; page: number } {
-  const wrong = events.filter((e) => !(e.status === 200 && e.color !== "none") && !(e.status === 503 && e.retryAfter !== undefined));
-  assert.deepEqual(wrong.slice(0, 5), [], `${what}: ${wrong.length} of ${events.length} requests were neither a 200 nor the maintenance 503`);
-  return { ok: events.filter((e) => e.status === 200).length, page: events.filter((e) => e.status === 503).length };
 }
 
 describe("maintenance mode on a real local stack (npm run maintenance, the maintenance key)", function () {

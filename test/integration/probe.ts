@@ -1,6 +1,7 @@
 // A client that sends requests through the router continuously and records, for each, when it
 // finished, which color answered and with what status. One new connection per request, so a failure
 // is the router's or the service's, never a client's stale keep-alive socket closed by a reload.
+import { strict as assert } from "assert";
 import * as http from "http";
 
 export interface ProbeEvent {
@@ -46,4 +47,11 @@ export function startProbe(url: string, workers = 4, pauseMs = 5, headers: Recor
       return events;
     },
   };
+}
+
+/** Every user request answered: a color's 200, or the maintenance page's 503 with Retry-After. Nothing else. */
+export function assertOnlyByDesign(events: ProbeEvent[], what: string): { ok: number; page: number } {
+  const wrong = events.filter((e) => !(e.status === 200 && e.color !== "none") && !(e.status === 503 && e.retryAfter !== undefined));
+  assert.deepEqual(wrong.slice(0, 5), [], `${what}: ${wrong.length} of ${events.length} requests were neither a 200 nor the maintenance 503`);
+  return { ok: events.filter((e) => e.status === 200).length, page: events.filter((e) => e.status === 503).length };
 }

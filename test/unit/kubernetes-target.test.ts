@@ -207,7 +207,12 @@ describe("kubernetes target", () => {
           assert.deepEqual(header.spec.hostnames, ["app.staging.example.com"]);
           assert.deepEqual(header.spec.rules, [
             {
-              matches: [{ path: { type: "PathPrefix", value: "/" }, headers: [{ type: "Exact", name: "X-Runbook-Color", value: col }] }],
+              matches: [
+                { path: { type: "PathPrefix", value: "/" }, headers: [{ type: "Exact", name: "X-Runbook-Color", value: col }] },
+                // Outranking maintenance mode's exact-path rules on the weighted route.
+                { path: { type: "Exact", value: "/healthz" }, headers: [{ type: "Exact", name: "X-Runbook-Color", value: col }] },
+                { path: { type: "Exact", value: "/readyz" }, headers: [{ type: "Exact", name: "X-Runbook-Color", value: col }] },
+              ],
               backendRefs: [{ name: `app-${col}`, port: 80 }],
             },
           ]);
@@ -373,6 +378,53 @@ describe("kubernetes target", () => {
       t.backup("b-backup", { service: "app", trigger: "green-v1.6.0" }, { parent: root });
       await settle();
       assert.deepEqual(customs(), [`${T.backup}::a-backup-green-v1-5-0`, `${T.backup}::b-backup-green-v1-6-0`]);
+    });
+  });
+
+  describe("maintenance (gateway-api mode)", () => {
+    const on = (kubernetes: Record<string, unknown> = {}) =>
+      deployConfig(config.parseStackConfig({ ...stackConfigInput({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" }, kubernetes), maintenance: { enabled: true, retryAfterSeconds: 120, message: "Back at noon." } }));
+
+    it("the page runs from the serving color's image; the route sends users to it, /healthz and /readyz to the weights, once it is ready", async () => {
+      await on();
+      const page = one(T.deployment, "svc-router-maintenance").inputs;
+      const container = page.spec.template.spec.containers[0];
+      assert.equal(container.image, "ghcr.io/acme/app:v1.4.0");
+      assert.deepEqual(container.args, ["/app/sample-service/maintenance-page.js"]);
+      assert.deepEqual(
+        Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value])),
+        { PORT: "8080", READY_PORT: "8081", MAINTENANCE_RETRY_AFTER: "120", MAINTENANCE_MESSAGE: "Back at noon." },
+      );
+      // No Service exposes the readiness port: a user can never get a 200 from the page.
+      assert.equal(container.readinessProbe.httpGet.port, "ready");
+      const svc = one(T.service, "svc-router-maintenance").inputs;
+      assert.deepEqual(svc.spec.ports, [{ name: "http", port: 80, targetPort: "http" }]);
+      assert.equal(page.metadata.namespace, "shop");
+      assert.equal(page.spec.replicas, 2);
+      // What the kubernetes-workload policy asks of every Deployment.
+      assert.ok(container.livenessProbe && container.resources.requests.cpu);
+      assert.deepEqual(one(T.pdb, "svc-router-maintenance").inputs.spec.selector, page.spec.selector);
+      const route = one(T.route, "svc-router-route");
+      const weighted = [
+        { name: "app-blue", port: 80, weight: 90 },
+        { name: "app-green", port: 80, weight: 10 },
+      ];
+      assert.deepEqual(route.inputs.spec.rules, [
+        { matches: [{ path: { type: "Exact", value: "/healthz" } }, { path: { type: "Exact", value: "/readyz" } }], backendRefs: weighted },
+        { backendRefs: [{ name: "svc-router-maintenance-abcd1234", port: 80 }] },
+      ]);
+      // The route reads the page's name through its Deployment's status: it waits for the page.
+      assert.ok(rec.events.indexOf("start:svc-router-route") > rec.events.lastIndexOf("done:svc-router-maintenance"), rec.events.join(", "));
+    });
+
+    it("kubernetes.maintenancePageImage replaces the image; off, there is no page and one rule", async () => {
+      await on({ maintenancePageImage: "ghcr.io/acme/maintenance:3" });
+      assert.equal(one(T.deployment, "svc-router-maintenance").inputs.spec.template.spec.containers[0].image, "ghcr.io/acme/maintenance:3");
+      reset();
+      await deploy({ green: 10, blueVersion: "v1.4.0", greenVersion: "v1.5.0" });
+      assert.ok(!customs().includes(`${T.deployment}::svc-router-maintenance`), customs().join(", "));
+      assert.ok(!customs().includes(`${T.service}::svc-router-maintenance`));
+      assert.equal(one(T.route, "svc-router-route").inputs.spec.rules.length, 1);
     });
   });
 

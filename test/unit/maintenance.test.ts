@@ -25,9 +25,12 @@ describe("maintenance: the config key", () => {
     assert.deepEqual(maintenancePage(maintenanceConfigSchema.parse({ enabled: true, retryAfterSeconds: 10 })), { retryAfterSeconds: 10, message: DEFAULT_MAINTENANCE_MESSAGE });
   });
 
-  for (const target of ["kubernetes", "aws"]) {
-    it(`the ${target} target refuses it, naming the key (it has no page yet)`, () => {
-      const sections = target === "kubernetes" ? { kubernetes: { image: "docker.io/x/app", hostname: "app.example.com" } } : { aws: {} };
+  const refusing = [
+    ["kubernetes", "kubernetes target in service-selector mode", { kubernetes: { image: "docker.io/x/app", mode: "service-selector" } }],
+    ["aws", "aws target", { aws: {} }],
+  ] as const;
+  for (const [target, what, sections] of refusing) {
+    it(`the ${what} refuses it, naming the key (it has no page)`, () => {
       const base = { target, blue: { version: "v1.0.0" }, ...sections };
       // The same config without maintenance: whatever else the target requires is not what is refused.
       let otherProblems: string[] = [];
@@ -40,11 +43,18 @@ describe("maintenance: the config key", () => {
         () => parseStackConfig({ ...base, maintenance: true }),
         (e: Error) =>
           e instanceof StackConfigError &&
-          e.problems.includes(`deployment-runbook:maintenance.enabled: the ${target} target has no maintenance page yet (the local target has one); set it to false`) &&
+          e.problems.includes(`deployment-runbook:maintenance.enabled: the ${what} has no maintenance page yet (the local target and kubernetes in gateway-api mode have one); set it to false`) &&
           e.problems.length === otherProblems.length + 1,
       );
     });
   }
+});
+
+describe("maintenance: the kubernetes target in gateway-api mode", () => {
+  it("accepts it", () => {
+    const c = parseStackConfig({ target: "kubernetes", blue: { version: "v1.0.0" }, kubernetes: { image: "docker.io/x/app", hostname: "app.example.com" }, maintenance: true });
+    assert.equal(c.maintenance.enabled, true);
+  });
 });
 
 describe("maintenance: the local router's nginx", () => {

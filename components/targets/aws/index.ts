@@ -21,7 +21,7 @@ export function awsGateChecks(a: AwsConfig): GateCheckSupport {
 export const awsTargetDefinition: TargetDefinition<AwsConfig> = {
   name: "aws",
   configSchema: awsConfigSchema,
-  validate: (section, config) => [...awsConfigProblems(section), ...maintenanceUnsupported("aws", config.maintenance)],
+  validate: (section, config) => [...awsConfigProblems(section), ...maintenanceUnsupported("aws target", config.maintenance)],
   gateChecks: awsGateChecks,
   resources: awsResources,
   create: async (section, ctx) => (await import("./target")).awsTarget(section, ctx),

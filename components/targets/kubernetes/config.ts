@@ -10,6 +10,12 @@ export const kubernetesConfigSchema = z
   .object({
     namespace: z.string().regex(NAME, { message: "must be a DNS label" }).default("default"),
     image: z.string().min(1, { message: "must name a container image" }).optional(),
+    /**
+     * The image (with its tag) that serves the maintenance page while `maintenance` is on: it runs
+     * /app/sample-service/maintenance-page.js. Defaults to `image` at the version of the color
+     * with the most traffic (the project's images carry the page server).
+     */
+    maintenancePageImage: z.string().min(1, { message: "must name a container image with its tag" }).optional(),
     /** How the kubelet gets the image: "Never" for images imported into the node (no registry). */
     imagePullPolicy: z.enum(["IfNotPresent", "Always", "Never"]).default("IfNotPresent"),
     mode: z.enum(["gateway-api", "service-selector"]).default("gateway-api"),

@@ -3,6 +3,7 @@
 // `X-Runbook-Color` header rule) so gates can test the color before it takes any traffic.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { MAINTENANCE_PASS_PATHS } from "../../config/maintenance-config";
 import { ROLE_LABEL, ROLES } from "../../roles";
 import { Color, COLOR_HEADER, PKG, Release, replicasProblem } from "../../types";
 import { STACK_LABEL } from "./labels";
@@ -280,7 +281,12 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
             hostnames: [args.headerRouteGateway.hostname],
             rules: [
               {
-                matches: [{ path: { type: "PathPrefix", value: "/" }, headers: [{ type: "Exact", name: COLOR_HEADER, value: color }] }],
+                // The exact paths outrank the weighted route's exact-path rules of maintenance
+                // mode (maintenance-page.ts), which would otherwise win over a prefix match.
+                matches: [
+                  { path: { type: "PathPrefix", value: "/" }, headers: [{ type: "Exact", name: COLOR_HEADER, value: color }] },
+                  ...MAINTENANCE_PASS_PATHS.map((value) => ({ path: { type: "Exact", value }, headers: [{ type: "Exact", name: COLOR_HEADER, value: color }] })),
+                ],
                 backendRefs: [{ name: this.service.metadata.name, port: SERVICE_PORT }],
               },
             ],

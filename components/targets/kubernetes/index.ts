@@ -22,7 +22,7 @@ export function kubernetesGateChecks(k: KubernetesConfig): GateCheckSupport {
 export const kubernetesTargetDefinition: TargetDefinition<KubernetesConfig> = {
   name: "kubernetes",
   configSchema: kubernetesConfigSchema,
-  validate: (section, config) => [...kubernetesConfigProblems(section, configuredTraffic(config), config.backup.enabled), ...maintenanceUnsupported("kubernetes", config.maintenance)],
+  validate: (section, config) => [...kubernetesConfigProblems(section, configuredTraffic(config), config.backup.enabled), ...(section.mode === "service-selector" ? maintenanceUnsupported("kubernetes target in service-selector mode", config.maintenance) : [])],
   gateChecks: kubernetesGateChecks,
   resources: kubernetesResources,
   logs: async (section, ctx) => (await import("./service-logs")).kubernetesServiceLogs(section.namespace, ctx),

@@ -12,6 +12,7 @@ import { ROLE_LABEL, ROLES } from "../../roles";
 import { checkTraffic, Color, COLORS, PKG, Traffic } from "../../types";
 import { serviceSelectorColor } from "./config";
 import { gatewayParentRef, KubernetesGatewayRef, SERVICE_PORT } from "./environment";
+import { KubernetesMaintenancePageArgs, kubernetesMaintenancePage, routeRules } from "./maintenance-page";
 
 export type KubernetesRouterMode = "gateway-api" | "service-selector";
 
@@ -34,6 +35,8 @@ export interface KubernetesRouterArgs {
   url?: string;
   /** Port of the per-color Services. Defaults to 80. */
   servicePort?: number;
+  /** While set, users get the maintenance page (gateway-api mode only). Defaults to none. */
+  maintenance?: Omit<KubernetesMaintenancePageArgs, "service" | "namespace">;
 }
 
 /** Throws a message naming each bad field. Pure: tested without mocks. */
@@ -49,6 +52,9 @@ export function validateKubernetesRouterArgs(a: KubernetesRouterArgs): void {
     serviceSelectorColor(a.traffic);
   } else if (!a.gateway?.name || !a.gateway.hostname) {
     throw new Error(`KubernetesRouter: gateway.name and gateway.hostname are required in gateway-api mode (set ${CONFIG_NAMESPACE}:kubernetes.gatewayName and ${CONFIG_NAMESPACE}:kubernetes.hostname)`);
+  }
+  if (a.maintenance && mode !== "gateway-api") {
+    throw new Error(`KubernetesRouter: maintenance needs gateway-api mode: an active Service cannot serve a page (set ${CONFIG_NAMESPACE}:maintenance.enabled to false, or ${CONFIG_NAMESPACE}:kubernetes.mode to "gateway-api")`);
   }
 }
 
@@ -71,6 +77,8 @@ export class KubernetesRouter extends pulumi.ComponentResource {
   readonly route?: k8s.apiextensions.CustomResource;
   /** The active Service (service-selector mode). */
   readonly activeService?: k8s.core.v1.Service;
+  /** The maintenance page's Deployment, while maintenance is on. */
+  readonly maintenancePage?: k8s.apps.v1.Deployment;
 
   constructor(name: string, args: KubernetesRouterArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(`${PKG}:kubernetes:KubernetesRouter`, name, {}, opts);
@@ -85,6 +93,9 @@ export class KubernetesRouter extends pulumi.ComponentResource {
 
     if (mode === "gateway-api") {
       const gateway = args.gateway!;
+      // The page is ready before the route points at it (the provider waits for the Deployment).
+      const page = args.maintenance ? kubernetesMaintenancePage(name, { ...args.maintenance, service: args.service, namespace }, waitFor) : undefined;
+      this.maintenancePage = page?.deployment;
       this.route = new k8s.apiextensions.CustomResource(
         `${name}-route`,
         {
@@ -94,7 +105,11 @@ export class KubernetesRouter extends pulumi.ComponentResource {
           spec: {
             parentRefs: [gatewayParentRef(gateway)],
             hostnames: [gateway.hostname],
-            rules: [{ backendRefs: weightedBackendRefs(args.traffic, args.backends, args.servicePort ?? SERVICE_PORT) }],
+            // The page's name read through its Deployment's status: the route waits for the page to be ready.
+            rules: routeRules(
+              weightedBackendRefs(args.traffic, args.backends, args.servicePort ?? SERVICE_PORT),
+              page && { serviceName: pulumi.all([page.serviceName, page.deployment.status]).apply(([n]) => n) },
+            ),
           },
         },
         waitFor,

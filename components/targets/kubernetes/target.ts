@@ -52,15 +52,24 @@ export function kubernetesTarget(k: KubernetesConfig, ctx: TargetContext): BlueG
     },
     routerTraffic(name, args, opts) {
       const backends: Partial<Record<Color, pulumi.Output<string>>> = {};
+      const versions: Partial<Record<Color, pulumi.Output<string>>> = {};
       for (const c of COLORS) {
         const env = args.environments[c];
         if (!env) continue;
         if (!(env instanceof KubernetesEnvironment)) throw new Error(`kubernetes target: the ${c} environment is not a KubernetesEnvironment`);
         backends[c] = env.serviceName;
+        versions[c] = env.version;
       }
+      // The page comes from the image users are served now: the color with the most traffic.
+      const serving = COLORS.filter((c) => versions[c]).sort((a, b) => args.traffic[b] - args.traffic[a])[0];
+      const maintenance = args.maintenance && {
+        ...args.maintenance,
+        image: k.maintenancePageImage ?? pulumi.interpolate`${k.image}:${versions[serving]!}`,
+        imagePullPolicy: k.imagePullPolicy,
+      };
       return new KubernetesRouter(
         name,
-        { service: args.service, traffic: args.traffic, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme, url: k.gatewayUrl },
+        { service: args.service, traffic: args.traffic, backends, mode: k.mode, namespace: k.namespace, gateway, scheme: k.gatewayScheme, url: k.gatewayUrl, maintenance },
         pulumi.mergeOptions(opts, { dependsOn: args.after }),
       );
     },

@@ -203,7 +203,8 @@ export function createRecorder(options: RecorderOptions) {
     onReady?.(reachable);
     const backup: BackupResource = t.backup("svc-backup", { service, trigger: "green v1.5.0" }, { parent: root, dependsOn: reachable });
     const gate = new Gate("svc-gate", { parent: root, dependsOn: [...reachable, backup] });
-    const r = t.routerTraffic("svc-router", { service, traffic, environments, backends, after: [backup, gate] }, { parent: root });
+    const maintenance = cfg.maintenance.enabled ? { retryAfterSeconds: cfg.maintenance.retryAfterSeconds, message: cfg.maintenance.message } : undefined;
+    const r = t.routerTraffic("svc-router", { service, traffic, maintenance, environments, backends, after: [backup, gate] }, { parent: root });
     await settle();
     return { router: r, backup, reachable, environments, url: await valueOf(r.url), traffic: await valueOf(r.traffic) };
   }
