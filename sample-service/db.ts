@@ -49,7 +49,9 @@ export class ItemsDatabase {
 
     /**
      * One round trip to the database. The first successful probe also creates the table, so a
-     * service started before its database still ends up with a schema.
+     * service started before its database still ends up with a schema. The schema is owned by
+     * sample-service/migrations (001_items creates the same table with `if not exists`, so either
+     * may come first); this stays as the fallback of a database no deploy has migrated yet.
      */
     async probe(): Promise<void> {
         if (this.schemaReady) {

@@ -121,7 +121,7 @@ async function main(): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const result = await runRollout({ ps, state, plan, files, events: eventSink(files, Boolean(flags.json), notifier), onController: (c) => (stop = () => c.interrupt()) });
+    const result = await runRollout({ ps, state, plan, files, events: eventSink(files, Boolean(flags.json), notifier), onController: (c) => (stop = () => c.interrupt()), note: (l) => (flags.json ? process.stderr : process.stdout).write(`${l}\n`) });
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (result.exitCode !== 0) process.stderr.write(`${result.phase === "interrupted" ? "interrupted" : "error"}: ${result.message}\n`);

@@ -25,6 +25,7 @@ import { COLOR_HEADER, Color, ProvenReleases, StableReleases, Traffic, provenFro
 import { ProjectStack, ROOT, openStack } from "./automation";
 import { UsageError, atExit } from "./cli-args";
 import { leaves, maskSecrets } from "./stack-info";
+import { migrateForDeploy } from "./deploy-migrations";
 
 export interface StackState {
   config: StackConfig;
@@ -190,6 +191,8 @@ export interface RunArgs {
   start?: StartAt;
   /** Called when the rollout is set up, with a way to interrupt it (Ctrl-C). */
   onController?: (c: RolloutController) => void;
+  /** Lines a person reads that are not events (the migrations applied). Defaults to stdout. */
+  note?: (line: string) => void;
 }
 
 export async function runRollout(a: RunArgs): Promise<ReturnType<RolloutController["run"]>> {
@@ -212,6 +215,9 @@ export async function runRollout(a: RunArgs): Promise<ReturnType<RolloutControll
     async deployIdle() {
       await ps.setConfig(`${plan.canary}.version`, plan.version);
       await ps.up(log);
+      // The new release is up on the idle color at 0%: its migrations run now, before any step
+      // gives it traffic, while the stable release keeps serving (hence the compatibility check).
+      await migrateForDeploy(ps.name, state.config, a.note ?? ((l) => process.stdout.write(`${l}\n`)), log);
     },
     async applyStep(percent) {
       await ps.setConfig("traffic.green", String(canaryTraffic(plan.canary, percent).green));

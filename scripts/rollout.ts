@@ -128,6 +128,7 @@ async function main(): Promise<number> {
       state,
       files,
       events,
+      note: (l) => (flags.json ? process.stderr : process.stdout).write(`${l}\n`),
       start: { stepIndex: s.stepIndex, startedAt: s.startedAt },
       plan: {
         rolloutId: s.rolloutId,

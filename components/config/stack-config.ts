@@ -12,6 +12,7 @@ import { parseConfigValue } from "./config-value";
 import { CONFIG_NAMESPACE, boolean, configKey, integer } from "./schema-helpers";
 import { maintenanceConfigSchema } from "./maintenance-config";
 import { predeployConfigSchema } from "./predeploy-config";
+import { migrationsConfigSchema } from "./migrations-config";
 
 export { CONFIG_NAMESPACE, configKey, configuredTraffic, integer, port, boolean } from "./schema-helpers";
 
@@ -62,6 +63,7 @@ const sharedShape = {
       .strict()
       .default({}),
     rollout: rolloutConfigSchema,
+    migrations: migrationsConfigSchema,
     notifications: notifyConfigSchema,
 };
 

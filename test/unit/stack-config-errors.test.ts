@@ -139,7 +139,7 @@ const rows: Row[] = [
   config("local.workMs", "10001", new RegExp(`${key("local.workMs")}: must be an integer from 0 to 10000 \\(milliseconds\\) \\(got 10001\\)`)),
   config("kubernetes.mode", "ingress", new RegExp(`${key("kubernetes.mode")}: .*'gateway-api' \\| 'service-selector'`)),
   config("aws.cpu", "100", new RegExp(`${key("aws.cpu")}: must be an integer from 256 to 16384 \\(CPU units\\) \\(got 100\\)`)),
-  config("colour", "blue", new RegExp(`${key("colour")}: unknown key \\(allowed: target, service, blue, green, traffic, hotfix, maintenance, predeploy, gates, backup, rollout, notifications, local, kubernetes, aws\\)`)),
+  config("colour", "blue", new RegExp(`${key("colour")}: unknown key \\(allowed: target, service, blue, green, traffic, hotfix, maintenance, predeploy, gates, backup, rollout, migrations, notifications, local, kubernetes, aws\\)`)),
 ];
 
 describe("stack config errors (the fault tests' bad-input rows, without the engine)", () => {

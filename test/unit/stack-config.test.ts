@@ -34,7 +34,7 @@ describe("stack config", () => {
     ["green traffic without a green version", { "blue.version": "v1.0.0", "traffic.green": "10" }, "deployment-runbook:green.version: is required when traffic.green is 10 (above 0) (got nothing)"],
     ["a version that is not a release", { "blue.version": "latest" }, 'deployment-runbook:blue.version: must be a release version like v1.2.3 (got "latest")'],
     ["too many replicas", { "blue.version": "v1.0.0", "blue.replicas": "50" }, "deployment-runbook:blue.replicas: must be an integer from 1 to 20 (got \"50\")"],
-    ["an unknown key", { "blue.version": "v1.0.0", trafic: "{}" }, "deployment-runbook:trafic: unknown key (allowed: target, service, blue, green, traffic, hotfix, maintenance, predeploy, gates, backup, rollout, notifications, local, kubernetes, aws)"],
+    ["an unknown key", { "blue.version": "v1.0.0", trafic: "{}" }, "deployment-runbook:trafic: unknown key (allowed: target, service, blue, green, traffic, hotfix, maintenance, predeploy, gates, backup, rollout, migrations, notifications, local, kubernetes, aws)"],
     ["an unknown nested key", { "blue.version": "v1.0.0", "traffic.blue": "10" }, "deployment-runbook:traffic.blue: unknown key (allowed: green)"],
     ["hotfix not a boolean", { "blue.version": "v1.0.0", hotfix: "yes" }, 'deployment-runbook:hotfix: must be true or false (got "yes")'],
     ["an unknown gate check", { "blue.version": "v1.0.0", "gates.checks": '["api","smoke"]' }, 'deployment-runbook:gates.checks.1: must be among api, database, cache, external, error-rate, latency (got "smoke")'],
