@@ -64,6 +64,10 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
       // the pods share two cores with the other test lane, and a canary serving all the load once
       // read p95 14.7 ms against a floor-fed baseline's 9.3: the rules keep a wider margin.
       "rollout.analysis.latencyToleranceMs": 50,
+      // The gate's relative latency rule (+10% on the baseline's p95) on an 8 ms baseline is a
+      // millisecond; with the other lane's load it once failed a good release at 14.4 ms against
+      // 9.1 ms allowed. Proven on the local target; here it only has to run against real pods.
+      "gates.analysis.maxLatencyIncreasePercent": 300,
     };
     for (const [k, v] of Object.entries(config)) await stack.setConfig(k, v, { secret: SECRET_KEYS.has(k) });
   });
