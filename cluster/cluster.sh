@@ -23,19 +23,19 @@ S=${RUNBOOK_STATE_DIR:-$HOME/.local/state/deployment-runbook}/cluster
 ETCD_CLIENT=12379 ETCD_PEER=12380 APISERVER=16443 GATEWAY_PORT=17080 TRAEFIK_PING=17081
 CM_PORT=10257 SCHED_PORT=10259 KUBELET_PORT=10250 KUBELET_HEALTHZ=10248 CRI_STREAM=10010
 BRIDGE=rbk0 BRIDGE_ADDR=10.88.0.1 POD_CIDR=10.88.0.0/24 SERVICE_CIDR=10.96.0.0/24
-PROM_PORT=17090 POD_SD_PORT=17091 PG_FORWARD=5432 REDIS_FORWARD=6379
+PROM_PORT=17090 POD_SD_PORT=17091 NODE_EXPORTER_PORT=17092 PG_FORWARD=5432 REDIS_FORWARD=6379
 # What the forwarders relay to: the local target's servers (names as in scripts/bootstrap-local.sh).
 PG_UPSTREAM=${RUNBOOK_PG_PORT:-5432} REDIS_UPSTREAM=${RUNBOOK_REDIS_PORT:-6379}
 NODE=runbook-node
 GATEWAY_API_VERSION=v1.6.3
 PAUSE_IMAGE=docker.io/local/pause:3.10
-DEB_PACKAGES=(containerd runc containernetworking-plugins socat)
+DEB_PACKAGES=(containerd runc containernetworking-plugins socat prometheus-node-exporter)
 CNI_BIN=/usr/lib/cni
 # What the kubelet rewrites at start (it sets its own kernel tunables); saved before, restored on down.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward)
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet traefik pod-sd
-  prometheus forward-postgres forward-redis)
+  node-exporter prometheus forward-postgres forward-redis)
 # The sample service's image: its compiled JavaScript and the closure of these packages' dependencies.
 SAMPLE_IMAGE=docker.io/local/sample-service SAMPLE_DEPS=(pg ioredis prom-client)
 project=$(cd "$here/.." && pwd)
@@ -113,6 +113,7 @@ containerd_ok() { ctr --address "$sock" version >/dev/null 2>&1; }
 kubelet_ok() { [ "$(curl -sf --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ/healthz")" = ok ]; }
 traefik_ok() { [ "$(curl -sf --max-time 2 "http://127.0.0.1:$TRAEFIK_PING/ping")" = OK ]; }
 prometheus_ok() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$PROM_PORT/-/ready"; }
+node_exporter_ok() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$NODE_EXPORTER_PORT/metrics"; }
 pod_sd_ok() { [ "$(curl -sf --max-time 6 "http://127.0.0.1:$POD_SD_PORT/healthz")" = ok ]; } # = it listed pods just now
 # A TCP connect to the forwarder, closed without a byte (PostgreSQL logs nothing for that).
 forward_ok() { (exec 3<>"/dev/tcp/$BRIDGE_ADDR/$1") 2>/dev/null; }
@@ -682,6 +683,23 @@ start_pod_sd() {
   say "pod-sd serving http://127.0.0.1:$POD_SD_PORT/targets ($(secs "$start"))"
 }
 
+# The node's CPU, memory and disk for the gate's infrastructure check: Debian's node_exporter, as a
+# DaemonSet's would run on each node of a real cluster (this one has one node, this machine). Only
+# the collectors the check and the alert rules read; the textfile folder is where an operator drops
+# more node metrics (and names this cluster's state in the command line, which `running` checks).
+start_node_exporter() {
+  local start; start=$(now_ms)
+  command -v prometheus-node-exporter >/dev/null || die "prometheus-node-exporter is not installed (Debian's package; cluster.sh up installs it)"
+  if running node-exporter && node_exporter_ok; then already node-exporter; return 0; fi
+  stop node-exporter 5
+  mkdir -p "$S/node-exporter"
+  launch node-exporter prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_EXPORTER_PORT" \
+    --collector.disable-defaults --collector.cpu --collector.meminfo --collector.filesystem \
+    --collector.textfile --collector.textfile.directory="$S/node-exporter"
+  wait_for node-exporter 20 node_exporter_ok
+  say "node-exporter serving http://127.0.0.1:$NODE_EXPORTER_PORT/metrics ($(secs "$start"))"
+}
+
 prometheus_config() { # writes $S/prometheus/prometheus.yml; returns 0 when it changed
   local f=$S/prometheus/prometheus.yml
   cat >"$f.partial" <<EOF
@@ -689,7 +707,18 @@ prometheus_config() { # writes $S/prometheus/prometheus.yml; returns 0 when it c
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+# The alert rules the project ships (the gate's monitoring check requires their group loaded).
+rule_files:
+  - '$S/prometheus/rules.yml'
 scrape_configs:
+  # The node, named as the API server names it (a multi-node cluster's node_exporter job would be
+  # relabelled the same way from kubernetes_sd role: node).
+  - job_name: node
+    scrape_interval: 5s
+    static_configs:
+      - targets: ['127.0.0.1:$NODE_EXPORTER_PORT']
+    relabel_configs:
+      - {target_label: instance, replacement: $NODE}
   - job_name: kubernetes-pods
     metrics_path: /metrics
     scheme: http
@@ -708,7 +737,11 @@ scrape_configs:
       - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}
       - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
 EOF
-  if cmp -s "$f.partial" "$f"; then rm -f "$f.partial"; return 1; fi
+  local rules_changed=""
+  if ! cmp -s "$project/components/targets/local/prometheus-rules.yml" "$S/prometheus/rules.yml"; then
+    cp "$project/components/targets/local/prometheus-rules.yml" "$S/prometheus/rules.yml"; rules_changed=1
+  fi
+  if cmp -s "$f.partial" "$f"; then rm -f "$f.partial"; [ -n "$rules_changed" ]; return; fi
   if command -v promtool >/dev/null; then
     promtool check config "$f.partial" >"$logs/promtool.log" 2>&1 || die "prometheus config invalid: $(tail -5 "$logs/promtool.log")"
   fi
@@ -718,6 +751,7 @@ EOF
 start_prometheus() {
   command -v prometheus >/dev/null || die "prometheus is not installed (Debian's package; scripts/bootstrap-local.sh installs it)"
   start_pod_sd
+  start_node_exporter
   local start healthy=""; start=$(now_ms)
   mkdir -p "$S/prometheus/data"
   running prometheus && prometheus_ok && healthy=1
@@ -830,6 +864,7 @@ down() {
   exec 8>"$S/.lock"; flock 8
   stop prometheus 20
   stop pod-sd 5
+  stop node-exporter 5
   stop_forwarder forward-postgres
   stop_forwarder forward-redis
   stop traefik 10
@@ -904,12 +939,12 @@ status() {
         etcd) etcd_ok && ok=healthy ;; kube-apiserver) apiserver_ok && ok=healthy ;;
         kube-controller-manager) cm_ok && ok=healthy ;; kube-scheduler) sched_ok && ok=healthy ;;
         containerd) containerd_ok && ok=healthy ;; kubelet) kubelet_ok && ok=healthy ;; traefik) traefik_ok && ok=healthy ;;
-        prometheus) prometheus_ok && ok=healthy ;; pod-sd) pod_sd_ok && ok=healthy ;;
+        prometheus) prometheus_ok && ok=healthy ;; pod-sd) pod_sd_ok && ok=healthy ;; node-exporter) node_exporter_ok && ok=healthy ;;
         forward-postgres) forward_ok "$PG_FORWARD" && ok=healthy ;; forward-redis) forward_ok "$REDIS_FORWARD" && ok=healthy ;;
       esac
       state="running pid $(pid_of "$c"), $ok, RSS $(rss_mib "$c") MiB"
       case $c in
-        prometheus) state+=", http://127.0.0.1:$PROM_PORT" ;; pod-sd) state+=", http://127.0.0.1:$POD_SD_PORT/targets" ;;
+        prometheus) state+=", http://127.0.0.1:$PROM_PORT" ;; pod-sd) state+=", http://127.0.0.1:$POD_SD_PORT/targets" ;; node-exporter) state+=", http://127.0.0.1:$NODE_EXPORTER_PORT/metrics" ;;
         forward-postgres) state+=", $BRIDGE_ADDR:$PG_FORWARD -> 127.0.0.1:$PG_UPSTREAM ($(forward_procs "$c" | wc -l) procs)" ;;
         forward-redis) state+=", $BRIDGE_ADDR:$REDIS_FORWARD -> 127.0.0.1:$REDIS_UPSTREAM ($(forward_procs "$c" | wc -l) procs)" ;;
       esac

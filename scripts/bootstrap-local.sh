@@ -13,6 +13,7 @@
 #   RUNBOOK_STATE_DIR        state root. Defaults to ${XDG_STATE_HOME:-$HOME/.local/state}/deployment-runbook.
 #   RUNBOOK_REDIS_PORT       Defaults to 6379.
 #   RUNBOOK_PROMETHEUS_PORT  Defaults to 9090.
+#   RUNBOOK_NODE_EXPORTER_PORT  Defaults to 9100 (host CPU, memory and disk for the infrastructure check).
 #   RUNBOOK_PG_PORT          Defaults to 5432.
 #   RUNBOOK_DB_PASSWORD      password of the `runbook` role. Defaults to runbook-local.
 set -euo pipefail
@@ -44,8 +45,9 @@ PROM_DIR=$STATE/prometheus
 REDIS_PORT=${RUNBOOK_REDIS_PORT:-6379}
 PROM_PORT=${RUNBOOK_PROMETHEUS_PORT:-9090}
 PG_PORT=${RUNBOOK_PG_PORT:-5432}
+NODE_EXPORTER_PORT=${RUNBOOK_NODE_EXPORTER_PORT:-9100}
 DB_PASSWORD=${RUNBOOK_DB_PASSWORD:-runbook-local}
-for p in REDIS_PORT PROM_PORT PG_PORT; do
+for p in REDIS_PORT PROM_PORT PG_PORT NODE_EXPORTER_PORT; do
   if ! [[ ${!p} =~ ^[0-9]+$ ]] || ((${!p} < 1 || ${!p} > 65535)); then
     die "RUNBOOK_${p/PROM_/PROMETHEUS_} must be a TCP port (1-65535), got '${!p}'"
   fi
@@ -133,6 +135,7 @@ have nginx || missing+=(nginx-light)
 { have pg_ctlcluster && have psql && have pg_isready && pg_server_installed; } || missing+=(postgresql)
 have redis-server || missing+=(redis-server)
 have prometheus || missing+=(prometheus)
+have prometheus-node-exporter || missing+=(prometheus-node-exporter)
 have hey || missing+=(hey)
 
 mkdir -p "$SUP_PROGRAMS" "$LOGS" "$PROM_DIR/targets" "$PROM_DIR/data" "$STATE/redis" "$STATE/nginx"
@@ -158,7 +161,7 @@ if ((${#missing[@]})); then
   fi
   say "packages installed: ${missing[*]}"
 else
-  say "packages ok (supervisor nginx-light postgresql redis-server prometheus hey)"
+  say "packages ok (supervisor nginx-light postgresql redis-server prometheus prometheus-node-exporter hey)"
 fi
 
 # --- 2. PostgreSQL ----------------------------------------------------------------------------
@@ -361,27 +364,60 @@ else
   ((WRITTEN)) && programs_changed+=(runbook-redis)
 fi
 
+# node_exporter: this machine's CPU, memory and disk for the gate's infrastructure check. Like
+# Redis, one already answering on the port (a system service) is reused: it reads the same host.
+# Only the collectors the check and the shipped alert rules read, to keep scrapes cheap.
+node_mode=ours
+node_state=$(sv_state runbook-node-exporter)
+if [[ $node_state != RUNNING && $node_state != STARTING ]] && http_ok "$NODE_EXPORTER_PORT" /metrics; then
+  node_mode=external
+fi
+if [[ $node_mode == external ]]; then
+  if [[ -f $SUP_PROGRAMS/runbook-node-exporter.conf ]]; then
+    rm -f "$SUP_PROGRAMS/runbook-node-exporter.conf"
+    programs_changed+=(runbook-node-exporter)
+  fi
+else
+  WRITTEN=0
+  write_program runbook-node-exporter \
+    "$(command -v prometheus-node-exporter) --web.listen-address=127.0.0.1:$NODE_EXPORTER_PORT --collector.disable-defaults --collector.cpu --collector.meminfo --collector.filesystem" \
+    "$STATE"
+  ((WRITTEN)) && programs_changed+=(runbook-node-exporter)
+fi
+
 # Prometheus: scrapes whatever the stacks list in targets/*.json (file service discovery), every
-# second so gates see a release's metrics quickly.
+# second so gates see a release's metrics quickly; node_exporter every 5 s (the CPU figure is a
+# rate over 30 s). It loads the alert rules the project ships (the monitoring check requires them).
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WRITTEN=0
+write_if_changed "$PROM_DIR/rules.yml" 644 <"$here/../components/targets/local/prometheus-rules.yml"
+rules_changed=$WRITTEN
 WRITTEN=0
 write_if_changed "$PROM_DIR/prometheus.yml" 644 <<EOF
 # Written by scripts/bootstrap-local.sh; edits are overwritten.
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files:
+  - '$PROM_DIR/rules.yml'
 scrape_configs:
   - job_name: runbook
     file_sd_configs:
       - files:
           - '$PROM_DIR/targets/*.json'
         refresh_interval: 1s
+  - job_name: node
+    scrape_interval: 5s
+    static_configs:
+      - targets: ['127.0.0.1:$NODE_EXPORTER_PORT']
 EOF
-prom_yml_changed=$WRITTEN
+prom_yml_changed=$((WRITTEN || rules_changed))
 WRITTEN=0
 write_program runbook-prometheus \
   "$(command -v prometheus) --config.file=$PROM_DIR/prometheus.yml --storage.tsdb.path=$PROM_DIR/data --storage.tsdb.retention.time=2h --web.listen-address=127.0.0.1:$PROM_PORT" \
   "$PROM_DIR"
 ((WRITTEN || prom_yml_changed)) && programs_changed+=(runbook-prometheus)
+prom_program_changed=$WRITTEN
 
 # The prometheus port must be free for ours unless ours already holds it. A prometheus still
 # running with our config but outside supervisord (its supervisord was SIGKILLed) is ours: stop it.
@@ -407,6 +443,11 @@ if ((SUP_UP)); then
   # (the releases the stacks run) alone.
   if ((${#programs_changed[@]})); then
     sv update "${programs_changed[@]}" >>"$LOGS/supervisord-bootstrap.log" 2>&1 || true
+  fi
+  # `update` restarts a program only when its own file changed; a running Prometheus rereads a
+  # changed prometheus.yml or rules.yml on SIGHUP, keeping its data and its targets.
+  if ((prom_yml_changed && !prom_program_changed)) && [[ ${STATE_OF[runbook-prometheus]} == RUNNING ]]; then
+    sv signal HUP runbook-prometheus >>"$LOGS/supervisord-bootstrap.log" 2>&1 || true
   fi
 else
   # supervisord deletes its pidfile on a clean exit. One naming a dead process means it was killed
@@ -470,5 +511,12 @@ fi
 # --- 5. Prometheus ----------------------------------------------------------------------------
 wait_program runbook-prometheus http_ok "$PROM_PORT" /-/ready 30
 say "prometheus ok (127.0.0.1:$PROM_PORT)"
+
+if [[ $node_mode == external ]]; then
+  say "node-exporter ok (127.0.0.1:$NODE_EXPORTER_PORT, an existing exporter, not managed here)"
+else
+  wait_program runbook-node-exporter http_ok "$NODE_EXPORTER_PORT" /metrics 15
+  say "node-exporter ok (127.0.0.1:$NODE_EXPORTER_PORT)"
+fi
 
 say "nginx ok (installed; each stack starts its own router)"

@@ -11,7 +11,7 @@ import { COLORS, Color, otherColor } from "../components/types";
 import { UsageError, parseFlags, runMain } from "./cli-args";
 import { readStack } from "./stack-info";
 
-const USAGE = "npm run health -- --env <stack> [--check api|database|cache|external|error-rate|latency] [--color blue|green] [--verbose] [--json]";
+const USAGE = `npm run health -- --env <stack> [--check ${CHECK_NAMES.join("|")}] [--color blue|green] [--verbose] [--json]`;
 
 async function main(): Promise<number> {
   const flags = parseFlags(
@@ -55,6 +55,8 @@ async function main(): Promise<number> {
         databaseUrl: paths.postgresAdminUrl(),
         redisUrl: paths.redisUrl(),
         metrics: prometheusMetrics(paths.prometheusUrl()),
+        // The disk the local target's releases, logs and backups are on, as its gates judge it.
+        hostDiskPath: paths.stateDir(),
         config: stack.config.gates,
       },
       selected,

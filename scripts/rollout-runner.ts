@@ -17,6 +17,8 @@ import { LiveAnalysis } from "../components/rollout/live-analysis";
 import { postmortemHook } from "../components/rollout/postmortem-files";
 import { prometheusSource } from "../components/gates/prometheus-source";
 import { MetricsSource } from "../components/gates/metrics-source";
+import type { MetricQuery } from "../components/gates/gate-config";
+import { hostMountpoint, infrastructureLiveQueries } from "../components/gates/checks/infrastructure-check";
 import * as paths from "../components/targets/local/paths";
 import { readProjectFastState } from "../components/targets/local/checkpoint";
 import { watchLocalInstances } from "../components/targets/local/instance-signals";
@@ -165,6 +167,23 @@ export async function convergeOn(
   return { convergeMs, health };
 }
 
+/**
+ * What the live analysis judges besides the colors' traffic: the stack's own `gates.queries`, and
+ * the hosts' CPU, memory and disk when the gate runs the infrastructure check (the local target:
+ * the disk that holds the releases).
+ */
+export async function liveQueries(config: StackConfig): Promise<MetricQuery[]> {
+  const queries = [...(config.gates.queries ?? [])];
+  if (config.gates.checks.includes("infrastructure")) {
+    // The local target's releases live in its state folder; a node's root filesystem elsewhere.
+    // An unreadable mount list costs only the disk figure's precision: "/" still holds everything.
+    const url = config.target === "local" ? paths.prometheusUrl() : undefined;
+    const mountpoint = url ? await hostMountpoint(url, paths.stateDir(), config.gates.infrastructure?.job).catch(() => "/") : "/";
+    queries.push(...infrastructureLiveQueries(config.gates.infrastructure, mountpoint));
+  }
+  return queries;
+}
+
 /** The metrics source a rollout reads on this target. */
 export function metricsSourceFor(config: StackConfig): MetricsSource {
   if (config.target === "kubernetes") {
@@ -199,6 +218,7 @@ export async function runRollout(a: RunArgs): Promise<ReturnType<RolloutControll
   const { ps, state, plan, files } = a;
   const log = engineLog(files);
   const live = new LiveAnalysis({
+    queries: await liveQueries(state.config),
     stack: ps.name,
     service: state.config.service.name,
     routerUrl: state.url ?? `http://127.0.0.1:${(state.config.local as { routerPort: number }).routerPort}`,

@@ -2,7 +2,7 @@
 // is registered, so bad input stops `preview` and `up` with nothing changed. The shared keys are
 // here; each registered target adds its own section (`local.*`, `kubernetes.*`, ...) and rules.
 import { z } from "zod";
-import { GateConfig, gateConfigSchema } from "../gates/gate-config";
+import { defaultGateChecks, GateConfig, gateConfigSchema } from "../gates/gate-config";
 import { registeredTargets, targetDefinition, targetNames } from "../targets/registry";
 import "../targets/builtin";
 import { rolloutConfigSchema } from "../rollout/rollout-config";
@@ -168,8 +168,10 @@ export function parseStackConfig(nested: Record<string, unknown>): StackConfig {
   const section = parsed[target.name];
   const problems = target.validate?.(section, parsed as StackConfig) ?? [];
   const support = target.gateChecks(section);
-  const selected = parsed.gates.checks ?? support.runnable;
+  const selected = parsed.gates.checks ?? defaultGateChecks(support.runnable, parsed.gates);
   for (const check of selected) {
+    const why = support.unsupported?.[check];
+    if (why) problems.push(`${configKey("gates.checks")}: "${check}" cannot run on the ${target.name} target: ${why} (leave ${check} out of gates.checks)`);
     const missing = support.missing[check];
     if (missing) problems.push(`${configKey("gates.checks")}: "${check}" cannot run on the ${target.name} target without ${configKey(missing)} (set it, or leave ${check} out of gates.checks)`);
   }

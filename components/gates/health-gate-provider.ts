@@ -27,6 +27,8 @@ async function gate(inputs: any): Promise<any> {
     databaseUrl: inputs.databaseUrl,
     redisUrl: inputs.redisUrl,
     metrics: inputs.metrics,
+    hostDiskPath: inputs.hostDiskPath ?? undefined,
+    replicas: inputs.replicas ?? undefined,
     config: inputs.config,
   };
   const started = Date.now();

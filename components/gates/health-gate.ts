@@ -33,6 +33,10 @@ export interface HealthGateArgs {
   redisUrl?: pulumi.Input<string>;
   /** Where the analysis reads the colors' metrics. Defaults to none (the analysis is inconclusive). */
   metrics?: pulumi.Input<MetricsSourceSpec>;
+  /** A directory whose filesystem the infrastructure check judges. Defaults to "/". */
+  hostDiskPath?: string;
+  /** Instances of the color, for the monitoring check. */
+  replicas?: number;
   /** The `gates.*` stack config. */
   config: GateConfig;
 }

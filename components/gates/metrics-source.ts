@@ -5,6 +5,7 @@
 import { Color } from "../types";
 import { MetricSample } from "./analysis";
 import { ColorCounts } from "./counts";
+import type { VectorSample } from "./promql";
 
 /** The series of one color's release. */
 export interface ColorSeries {
@@ -30,6 +31,8 @@ export interface MetricsSource {
    * cannot be read.
    */
   countsSince(series: ColorSeries, start: Date): Promise<ColorCounts>;
+  /** An instant PromQL query, for the stack's own queries (`gates.queries`). Absent when the source is not Prometheus. */
+  instantQuery?(promql: string): Promise<VectorSample[]>;
 }
 
 /** A factory exported by a metrics module: options in, source out. */

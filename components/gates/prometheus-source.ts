@@ -3,6 +3,7 @@
 import axios from "axios";
 import { MetricsSource, MetricsSourceFactory } from "./metrics-source";
 import { readCountsSince, readSample } from "./prometheus-metrics";
+import { instantQuery } from "./promql";
 
 export interface PrometheusSourceOptions {
   /** The Prometheus server's base URL, e.g. "http://127.0.0.1:9090". Required: no default. */
@@ -48,6 +49,7 @@ export const prometheusSource: MetricsSourceFactory = (options) => {
     },
     sample: (series, windowSeconds) => readSample(url, series, windowSeconds),
     countsSince: (series, start) => readCountsSince(url, series, start),
+    instantQuery: (promql) => instantQuery(url, promql),
   };
   return source;
 };

@@ -6,6 +6,9 @@ import { apiCheck } from "./checks/api-check";
 import { cacheCheck } from "./checks/cache-check";
 import { databaseCheck } from "./checks/database-check";
 import { externalCheck } from "./checks/external-check";
+import { infrastructureCheck } from "./checks/infrastructure-check";
+import { monitoringCheck } from "./checks/monitoring-check";
+import { queryCheck } from "./checks/query-check";
 import { CheckResult, GateSubject } from "./checks/types";
 import type { AnalysisCheckName } from "./sequential";
 
@@ -14,6 +17,9 @@ const single: Partial<Record<CheckName, (s: GateSubject) => Promise<CheckResult>
   database: databaseCheck,
   cache: cacheCheck,
   external: externalCheck,
+  queries: queryCheck,
+  infrastructure: infrastructureCheck,
+  monitoring: monitoringCheck,
 };
 
 // Retries are for transient trouble (a restart, a slow store, an unreadable window). A confident

@@ -5,7 +5,10 @@
 // moment is still judged rather than inconclusive.
 import * as http from "http";
 import { COLOR_HEADER, Color } from "../types";
+import type { MetricQuery } from "../gates/gate-config";
 import type { MetricsSource } from "../gates/metrics-source";
+import { judgeQuery, QueryJudgement } from "../gates/query-judge";
+import { substitutePlaceholders } from "../gates/promql";
 import type { LiveAnalysisConfig } from "./rollout-config";
 import { InstanceSignals, SinceStep, WindowVerdict, judgeWindow } from "./verdict";
 
@@ -23,6 +26,8 @@ export interface LiveAnalysisArgs {
   instances?: () => Promise<{ restarts: number; notRunning: string[] }>;
   /** Instances of the canary, for how many health probes to send. Defaults to 2. */
   replicas?: number;
+  /** The stack's own queries (`gates.queries`), judged on the canary each window. Defaults to none. */
+  queries?: MetricQuery[];
 }
 
 /** Shortest window judged: Prometheus scrapes every second and `increase` needs two samples. */
@@ -124,7 +129,25 @@ export class LiveAnalysis {
     for (const [color, s] of [[this.a.canary.color, canary], [this.a.baseline.color, baseline]] as const) {
       if (s) this.realRps[color] = Math.max(0, s.requests - this.syntheticSince(color, since)) / windowSeconds;
     }
-    return judgeWindow({ ...this.a.canary, sample: canary, unreadable }, { ...this.a.baseline, sample: baseline }, signals, c, await this.sinceStep());
+    const [sinceStep, queries] = await Promise.all([this.sinceStep(), this.judgeQueries()]);
+    return judgeWindow({ ...this.a.canary, sample: canary, unreadable }, { ...this.a.baseline, sample: baseline }, signals, c, sinceStep, queries);
+  }
+
+  /** The stack's queries on the canary's release; an unreadable one is inconclusive. */
+  private async judgeQueries(): Promise<QueryJudgement[]> {
+    const queries = this.a.queries ?? [];
+    if (!queries.length) return [];
+    const vars = { stack: this.a.stack, service: this.a.service, ...this.a.canary };
+    return Promise.all(
+      queries.map(async (q): Promise<QueryJudgement> => {
+        try {
+          if (!this.a.source.instantQuery) throw new Error(`${this.a.source.description} cannot run PromQL`);
+          return judgeQuery(q, await this.a.source.instantQuery(substitutePlaceholders(q.query, vars)));
+        } catch (e) {
+          return { status: "inconclusive", name: q.name, message: `query ${q.name} unreadable (${(e as Error).message}): inconclusive` };
+        }
+      }),
+    );
   }
 
   /** Everything both colors served since the step, for the sequential error-rate triggers. */

@@ -89,6 +89,8 @@ export function withUnit(v: number, unit: Trigger["unit"]): string {
       return `${v.toFixed(2)} pp`;
     case "ms":
       return `${v.toFixed(1)} ms`;
+    case "":
+      return String(+v.toPrecision(6));
     default:
       return `${v} ${unit}`;
   }

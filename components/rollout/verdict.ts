@@ -11,18 +11,20 @@
 // most 1 - confidence chance over the whole step, however many windows are judged. It needs no
 // minRequests: a clearly bad canary is rolled back even while its windows are too thin to judge.
 import { MetricSample, errorRatePercent } from "../gates/analysis";
+import type { QueryJudgement } from "../gates/query-judge";
 import type { ColorCounts } from "../gates/counts";
 import { binomialLlr, confidenceText, DEFAULT_SEQUENTIAL, sprtBounds } from "../gates/sequential";
 import { DEFAULT_CLEARLY_BAD_ERROR_RATE_PERCENT, type LiveAnalysisConfig } from "./rollout-config";
 
-export type TriggerMetric = "error-rate" | "error-rate-increase" | "p95-latency" | "health" | "crash-loop";
+export type TriggerMetric = "error-rate" | "error-rate-increase" | "p95-latency" | "health" | "crash-loop" | "query";
 
 /** One rollback trigger that fired: which metric, what was seen, what was allowed. */
 export interface Trigger {
   metric: TriggerMetric;
   value: number;
   limit: number;
-  unit: "%" | "pp" | "ms" | "failing" | "restarts";
+  /** "" for a stack's own query (`gates.queries`): its value has whatever unit its PromQL gives. */
+  unit: "%" | "pp" | "ms" | "failing" | "restarts" | "";
   /** A hard trigger rolls back at once; a soft one only after `consecutiveBreaches` windows. */
   hard: boolean;
   message: string;
@@ -118,9 +120,16 @@ export function judgeWindow(
   signals: InstanceSignals,
   t: Thresholds,
   sinceStep?: SinceStep,
+  queries: QueryJudgement[] = [],
 ): WindowVerdict {
   const triggers: Trigger[] = [];
   const notes: string[] = [];
+  // The stack's own queries (gates.queries) need no request counts: a breach is soft, so it rolls
+  // back once it held `consecutiveBreaches` windows, like the latency rule.
+  for (const q of queries) {
+    if (q.status === "fail") triggers.push({ metric: "query", value: q.value, limit: q.limit, unit: "", hard: false, message: `${q.message} (${canary.color} ${canary.version})` });
+  }
+  const unsureQueries = queries.filter((q) => q.status === "inconclusive").map((q) => q.message);
   if (signals.restarts >= CRASH_LOOP_RESTARTS || signals.notRunning.length) {
     const what = signals.notRunning.length ? `${signals.notRunning.join(", ")} not running` : `${signals.restarts} restarts`;
     triggers.push({ metric: "crash-loop", value: signals.restarts, limit: CRASH_LOOP_RESTARTS - 1, unit: "restarts", hard: true, message: `crash-looping instance: ${what} (${canary.color} ${canary.version}; at most ${CRASH_LOOP_RESTARTS - 1} restart allowed)` });
@@ -169,6 +178,8 @@ export function judgeWindow(
     }
   }
   if (triggers.length) return { verdict: "breach", triggers, notes, canary: c, baseline: b };
+  // A query with no answer is no evidence: the window is inconclusive, never a pass.
+  if (unsureQueries.length) return { verdict: "inconclusive", reason: unsureQueries.join("; "), triggers: [], notes, canary: c, baseline: b };
   return { verdict: "pass", triggers: [], notes, canary: c, baseline: b };
 }
 

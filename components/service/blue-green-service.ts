@@ -126,6 +126,9 @@ export class BlueGreenService extends pulumi.ComponentResource {
         databaseUrl: endpoint.databaseUrl,
         redisUrl: endpoint.redisUrl,
         metrics: endpoint.metrics,
+        // Only when judged: an input more would update every existing stack's gate.
+        ...(endpoint.hostDiskPath && config.gates.checks.includes("infrastructure") ? { hostDiskPath: endpoint.hostDiskPath } : {}),
+        ...(config.gates.checks.includes("monitoring") ? { replicas: config[color].replicas } : {}),
         config: config.gates,
       },
       { parent: this, dependsOn: after },

@@ -79,6 +79,8 @@ export interface GateEndpoint {
   redisUrl?: pulumi.Input<string>;
   /** The metrics source the analysis reads (error-rate, latency). */
   metrics?: pulumi.Input<MetricsSourceSpec>;
+  /** A directory on the hosts running the colors whose filesystem the infrastructure check judges. Defaults to "/". */
+  hostDiskPath?: string;
 }
 
 /** The parts of one target, built for one update. */
@@ -124,6 +126,8 @@ export interface GateCheckSupport {
   runnable: CheckName[];
   /** For each check that cannot run, the config key that would let it (named in the error). */
   missing: Partial<Record<CheckName, string>>;
+  /** For each check no config lets this target run, why (named in the error). Defaults to none. */
+  unsupported?: Partial<Record<CheckName, string>>;
 }
 
 export interface TargetDefinition<Section = unknown> {

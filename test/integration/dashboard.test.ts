@@ -11,7 +11,7 @@ import * as http from "http";
 import * as path from "path";
 import { Browser, Page, chromium } from "playwright-core";
 import { startLoad } from "../../scripts/load";
-import { ROOT, RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
+import { ROOT, RunResult, smallLocalStack, ThrowawayStack } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
 
 const ROUTER_PORT = 19700;
@@ -79,15 +79,7 @@ describe("dashboard: npm run dashboard in headless Chromium over a real rollout 
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     stack = await ThrowawayStack.create("dash", {
-      "blue.version": "v1.0.0",
-      "blue.replicas": 1,
-      "green.replicas": 1,
-      "local.routerPort": ROUTER_PORT,
-      "local.basePort": BASE_PORT,
-      // policies-backup, in the other lane, restores the shared database: the restore ends every
-      // session on it at once, and one retry of the gate rides that out.
-      "gates.retries": 1,
-      ...SHORT_ANALYSIS,
+      ...smallLocalStack(ROUTER_PORT, BASE_PORT),
       // The gates' latency check is not under test here (noise on a shared 2-core machine).
       "gates.analysis.maxLatencyIncreasePercent": 100,
       "rollout.pause": "4s",

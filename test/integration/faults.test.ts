@@ -252,6 +252,18 @@ interface PendingOperation {
   resource: { urn: string };
 }
 
+/** The URNs of the pending operations in the stack's checkpoint file, read without the CLI (an update holds the stack). */
+function pendingInFile(stack: ThrowawayStack): string[] {
+  const text = stack.stateFile();
+  if (!text) return [];
+  try {
+    const latest = (JSON.parse(text) as { checkpoint?: { latest?: { pending_operations?: PendingOperation[] } } }).checkpoint?.latest;
+    return (latest?.pending_operations ?? []).map((op) => op.resource.urn);
+  } catch {
+    return []; // caught mid-write
+  }
+}
+
 async function exportState(stack: ThrowawayStack): Promise<{ deployment: { resources?: unknown[]; pending_operations?: PendingOperation[] } }> {
   const r = await stack.must(["stack", "export"]);
   return JSON.parse(r.stdout);
@@ -427,13 +439,16 @@ describe("fault tests (real engine, private supervisord, Prometheus and PostgreS
       const slow = path.join(slowDir, "nginx");
       fs.writeFileSync(slow, `#!/bin/sh
 for a in "$@"; do
-  if [ "$a" = "reload" ]; then sleep 3; fi
+  if [ "$a" = "reload" ]; then sleep 5; fi
 done
 exec /usr/sbin/nginx "$@"
 `, { mode: 0o755 });
       const report = await underLoad(async () => {
         const killed = new DetachedUp(stack, { ...ENV, RUNBOOK_NGINX: slow });
         await killed.waitFor("app-router-weights updating");
+        // The engine prints the step before its checkpoint (with the pending update) is on disk;
+        // on a loaded machine a kill right after the line once landed before the write.
+        await until("the checkpoint to record the weights update as pending", 4_000, async () => pendingInFile(stack).some((urn) => urn.endsWith("::app-router-weights")));
         await killed.kill();
         const pending = (await exportState(stack)).deployment.pending_operations ?? [];
         assert.ok(
@@ -640,7 +655,7 @@ exec /usr/sbin/nginx "$@"
         // the functions the program validates with. These three prove the wiring end to end: a --path
         // key the engine hands over as a JSON object, a cross-field rule, and a secret, which only the
         // engine masks (the program reports the value; the engine shows every secret as [secret]).
-        config("gates.checks[0]", "smoke", new RegExp(`${key("gates.checks[0]")}: must be among api, database, cache, external, error-rate, latency \\(got "smoke"\\)`)),
+        config("gates.checks[0]", "smoke", new RegExp(`${key("gates.checks[0]")}: must be among api, database, cache, external, error-rate, latency, queries, infrastructure, monitoring \\(got "smoke"\\)`)),
         config("notifications.webhookUrl", BAD_SECRET, new RegExp(`${key("notifications.webhookUrl")}: must be an http\\(s\\) URL \\(got "\\[secret\\]"\\)`), { secret: true }),
         config("local.basePort", "65400", new RegExp(`${key("local.basePort")}: must leave room for 200 instance ports \\(at most 65335\\)`)),
         // Policy config, through RUNBOOK_POLICY_CONFIG.
@@ -660,7 +675,7 @@ exec /usr/sbin/nginx "$@"
         policy('naming a policy that does not exist ("deployment-windows")', { "deployment-windows": { now: WEDNESDAY_NOON } }, /deployment-windows.*(unknown|no such) policy/),
         // npm script flags.
         script(["health"], /error: --env is required/),
-        script(["health", "--env", "<stack>", "--check", "smoke"], /--check "smoke" is not allowed \(allowed values: api, database, cache, external, error-rate, latency\)/),
+        script(["health", "--env", "<stack>", "--check", "smoke"], /--check "smoke" is not allowed \(allowed values: api, database, cache, external, error-rate, latency, queries, infrastructure, monitoring\)/),
         script(["health", "--env", "<stack>", "--color", "purple"], /--color "purple" is not allowed \(allowed values: blue, green\)/),
         script(["health", "--env", "<stack>", "--bogus"], /Unknown option '--bogus' \(allowed flags: --env, --check, --color, --verbose, --json\)/),
         script(["health", "--env", "<stack>", "extra"], /Unexpected argument 'extra'.*\(allowed flags: --env, --check, --color, --verbose, --json\)/),

@@ -23,6 +23,24 @@ const engineEnv = require(path.join(ROOT, "scripts", "engine-env.js"));
  */
 export const SHORT_ANALYSIS = { "gates.analysis.windowSeconds": 6 };
 
+/**
+ * What most of the tests' local stacks start from: blue v1.0.0, one instance per color on the
+ * test's own ports, one gate retry and the short gate window.
+ */
+export function smallLocalStack(routerPort: number, basePort: number) {
+  return {
+    "blue.version": "v1.0.0",
+    "blue.replicas": 1,
+    "green.replicas": 1,
+    "local.routerPort": routerPort,
+    "local.basePort": basePort,
+    // policies-backup, in the other lane, restores the shared database: the restore ends every
+    // session on it at once, and one retry of the gate rides that out.
+    "gates.retries": 1,
+    ...SHORT_ANALYSIS,
+  };
+}
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -141,6 +159,17 @@ export class ThrowawayStack {
 
   setConfig(key: string, value: string | number | boolean, opts: { secret?: boolean } = {}): Promise<RunResult> {
     return this.must(["config", "set", "--path", key, String(value), ...(opts.secret ? ["--secret"] : [])]);
+  }
+
+  /** Sets a list or map value as users do, one `--path` entry per leaf (`key[0].name`): the CLI has no JSON values. */
+  async setConfigTree(key: string, value: unknown): Promise<void> {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) await this.setConfigTree(`${key}[${i}]`, v);
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) await this.setConfigTree(`${key}.${k}`, v);
+    } else {
+      await this.setConfig(key, value as string | number | boolean);
+    }
   }
 
   removeConfig(key: string): Promise<RunResult> {

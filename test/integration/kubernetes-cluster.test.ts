@@ -144,10 +144,22 @@ describe("kubernetes target on the project's own cluster (real engine, provider,
     assert.equal(backup.verified, true, JSON.stringify(backup));
   });
 
-  it("traffic.green 50: split within chance, no failed request", async () => {
+  it("traffic.green 50 with the metric checks too: the node's CPU, memory and disk, both green pods scraped, the alert rules loaded, a query on the pods; split within chance, no failed request", async () => {
+    const metricChecks = {
+      "gates.checks": ["api", "database", "cache", "external", "error-rate", "latency", "queries", "infrastructure", "monitoring"],
+      // The node is this 2-core machine, shared with the other test lane: its CPU is read and shown, not judged.
+      "gates.infrastructure.maxCpuPercent": 100,
+      "gates.queries": [{ name: "green-pods-up", query: 'sum(up{stack="$stack",color="$color"})', min: 2 }],
+    };
+    for (const [k, v] of Object.entries(metricChecks)) await stack.setConfigTree(k, v);
     const { report } = await shift({ "traffic.green": 50 }, "shift to 50%");
     assert.equal(report.failed, 0, report.raw);
     await assertSplitNear(50);
+    const green = (await gates()).green;
+    assert.match(green, /^✓ infrastructure: CPU [\d.]+% on runbook-node \(at most 100%\); memory [\d.]+% on runbook-node \(at most 80%\); disk [\d.]+% on runbook-node \(filesystem \/ holding \/\) \(at most 90%\)$/m, green);
+    assert.match(green, /^✓ monitoring: Prometheus at http:\/\/127\.0\.0\.1:17090: 10\.88\.0\.\d+:\d+ up, scraped [\d.]+s ago; 10\.88\.0\.\d+:\d+ up, scraped [\d.]+s ago; rule group deployment-runbook: \d+ rules$/m, green);
+    assert.match(green, /^✓ queries: query green-pods-up 2 \(required >= 2\)$/m, green);
+    for (const k of Object.keys(metricChecks)) await stack.removeConfig(k);
   });
 
   it("back to 0 is a rollback: never gated, exact, no failed request", async () => {

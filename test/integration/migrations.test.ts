@@ -12,7 +12,7 @@ import * as path from "path";
 import { Client } from "pg";
 import { rolloutFiles } from "../../components/rollout/files";
 import * as paths from "../../components/targets/local/paths";
-import { SHORT_ANALYSIS, ThrowawayStack } from "./harness";
+import { smallLocalStack, ThrowawayStack } from "./harness";
 import { POLICY_ENV } from "./policy-clock";
 
 const ROUTER_PORT = 19800;
@@ -43,13 +43,7 @@ describe("migrations: npm run migrate and the deploy's migration step (real Post
   before(async () => {
     write("001_widgets.sql", "-- Up Migration\ncreate table widgets (id serial primary key, name text not null);\n-- Down Migration\ndrop table widgets;\n");
     stack = await ThrowawayStack.create("migrations", {
-      "blue.version": "v1.0.0",
-      "blue.replicas": 1,
-      "green.replicas": 1,
-      "local.routerPort": ROUTER_PORT,
-      "local.basePort": BASE_PORT,
-      "gates.retries": 1,
-      ...SHORT_ANALYSIS,
+      ...smallLocalStack(ROUTER_PORT, BASE_PORT),
       "migrations.directory": dir,
       "migrations.schema": schema,
       // The command's own backup is the deploy test's; here it would only dump the shared database again.

@@ -11,7 +11,7 @@ import { RolloutEvent } from "../../components/rollout/events";
 import { readJson, readJsonLines, rolloutFiles } from "../../components/rollout/files";
 import { listPostmortems, readPostmortem } from "../../components/rollout/postmortem-files";
 import { measureSplit, startLoad } from "../../scripts/load";
-import { RunResult, SHORT_ANALYSIS, ThrowawayStack } from "./harness";
+import { RunResult, smallLocalStack, ThrowawayStack } from "./harness";
 import { POLICY_ENV, writePolicyConfig } from "./policy-clock";
 import { startProbe } from "./probe";
 import { NOTIFY_FLUSH_BOUND_MS } from "../../scripts/rollout-runner";
@@ -103,15 +103,7 @@ describe("progressive delivery: npm run deploy / rollout / rollback / lock (real
   before(async () => {
     webhook = await startReceiver();
     stack = await ThrowawayStack.create("rollout", {
-      "blue.version": "v1.0.0",
-      "blue.replicas": 1,
-      "green.replicas": 1,
-      "local.routerPort": ROUTER_PORT,
-      "local.basePort": BASE_PORT,
-      // policies-backup, in the other lane, restores the shared database: the restore ends every
-      // session on it at once, and one retry of the gate rides that out.
-      "gates.retries": 1,
-      ...SHORT_ANALYSIS,
+      ...smallLocalStack(ROUTER_PORT, BASE_PORT),
       // The step gates are not under test here, and a canary instance seconds old on this shared
       // 2-core machine once showed p95 8.6 ms against 8.2 allowed (7.4 + 10%): the gates get room,
       // the rollout's own analysis keeps the runbook's limits.

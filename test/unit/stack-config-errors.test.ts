@@ -114,7 +114,7 @@ const rows: Row[] = [
   config("backup.enabled", "maybe", new RegExp(`${key("backup.enabled")}: must be true or false \\(got "maybe"\\)`)),
   config("backup.generation", "1.5", new RegExp(`${key("backup.generation")}: must be an integer from 0 \\(bump it to take a fresh backup\\) \\(got "1\\.5"\\)`)),
   config("backup.refreshAfterMinutes", "0", new RegExp(`${key("backup.refreshAfterMinutes")}: must be an integer from 1 to 10080 \\(minutes\\) \\(got 0\\)`)),
-  config("gates.checks[0]", "smoke", new RegExp(`${key("gates.checks[0]")}: must be among api, database, cache, external, error-rate, latency \\(got "smoke"\\)`)),
+  config("gates.checks[0]", "smoke", new RegExp(`${key("gates.checks[0]")}: must be among api, database, cache, external, error-rate, latency, queries, infrastructure, monitoring \\(got "smoke"\\)`)),
   config("gates.timeoutSeconds", "0", num("gates.timeoutSeconds", "1 to 3600 seconds", "0")),
   config("gates.intervalSeconds", "soon", num("gates.intervalSeconds", "0\\.1 to 60 seconds", '"soon"')),
   config("gates.retries", "99", num("gates.retries", "0 to 20", "99")),

@@ -37,7 +37,7 @@ describe("stack config", () => {
     ["an unknown key", { "blue.version": "v1.0.0", trafic: "{}" }, "deployment-runbook:trafic: unknown key (allowed: target, service, blue, green, traffic, hotfix, maintenance, predeploy, gates, backup, rollout, migrations, notifications, local, kubernetes, aws)"],
     ["an unknown nested key", { "blue.version": "v1.0.0", "traffic.blue": "10" }, "deployment-runbook:traffic.blue: unknown key (allowed: green)"],
     ["hotfix not a boolean", { "blue.version": "v1.0.0", hotfix: "yes" }, 'deployment-runbook:hotfix: must be true or false (got "yes")'],
-    ["an unknown gate check", { "blue.version": "v1.0.0", "gates.checks": '["api","smoke"]' }, 'deployment-runbook:gates.checks.1: must be among api, database, cache, external, error-rate, latency (got "smoke")'],
+    ["an unknown gate check", { "blue.version": "v1.0.0", "gates.checks": '["api","smoke"]' }, 'deployment-runbook:gates.checks.1: must be among api, database, cache, external, error-rate, latency, queries, infrastructure, monitoring (got "smoke")'],
   ];
   for (const [title, input, message] of cases) {
     it(`refuses ${title}, naming the key and the allowed values`, () => {

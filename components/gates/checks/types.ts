@@ -19,6 +19,10 @@ export interface GateSubject {
   redisUrl?: string;
   /** Where the analysis reads metrics; without one the analysis is inconclusive. */
   metrics?: MetricsSourceSpec;
+  /** A directory on the hosts whose filesystem the infrastructure check judges. Defaults to "/". */
+  hostDiskPath?: string;
+  /** How many instances of the color run: the monitoring check wants each of them scraped. */
+  replicas?: number;
   config: GateConfig;
 }
 

@@ -15,7 +15,8 @@ export function awsGateChecks(a: AwsConfig): GateCheckSupport {
     ["error-rate", a.region, "aws.region"],
     ["latency", a.region, "aws.region"],
   ];
-  return gateCheckSupport(needs);
+  const promql = "its metrics source is CloudWatch, and the check reads Prometheus (PromQL)";
+  return gateCheckSupport(needs, { queries: promql, infrastructure: promql, monitoring: promql });
 }
 
 export const awsTargetDefinition: TargetDefinition<AwsConfig> = {

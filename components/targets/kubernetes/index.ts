@@ -15,7 +15,11 @@ export function kubernetesGateChecks(k: KubernetesConfig): GateCheckSupport {
     ["cache", k.redisUrl, "kubernetes.redisUrl"],
     ["error-rate", k.prometheusUrl, "kubernetes.prometheusUrl"],
     ["latency", k.prometheusUrl, "kubernetes.prometheusUrl"],
+    ["queries", k.prometheusUrl, "kubernetes.prometheusUrl"],
+    ["monitoring", k.prometheusUrl, "kubernetes.prometheusUrl"],
+    ["infrastructure", k.prometheusUrl, "kubernetes.prometheusUrl"],
   ];
+  // infrastructure reads the nodes' node_exporter job in that Prometheus (cluster/cluster.sh runs one).
   return gateCheckSupport(needs);
 }
 

@@ -61,6 +61,8 @@ export function localTarget(section: LocalConfig, _ctx: TargetContext): BlueGree
         databaseUrl: pulumi.secret(paths.postgresAdminUrl()),
         redisUrl: paths.redisUrl(),
         metrics: prometheusMetrics(paths.prometheusUrl()),
+        // The releases, their logs and backups live there: the disk a full filesystem would stop.
+        hostDiskPath: paths.stateDir(),
       };
     },
   };
