@@ -36,13 +36,22 @@ export function atExit(finish: () => Promise<unknown>): void {
   finishers.push(finish);
 }
 
-/** Runs a command's main, printing usage errors (exit 2) and failures (exit 1) without a stack trace. */
-export function runMain(main: () => Promise<number>): void {
+/**
+ * Runs a command's main, printing usage errors (exit 2) and failures (exit 1) without a stack trace.
+ * With `exitWhenDone`, the process exits once main and the finishers settled, even if a handle
+ * something left behind (an engine plugin's pipe, a watcher) would keep it alive: for commands whose
+ * callers wait on their exit (the emergency rollback). Output to pipes and files is synchronous on
+ * Linux, so nothing printed is lost.
+ */
+export function runMain(main: () => Promise<number>, opts: { exitWhenDone?: boolean } = {}): void {
   main()
     .then((code) => (process.exitCode = code))
     .catch((e) => {
       console.error(`error: ${(e as Error).message}`);
       process.exitCode = e instanceof UsageError ? 2 : 1;
     })
-    .finally(() => Promise.allSettled(finishers.splice(0).map((f) => f())));
+    .finally(() => Promise.allSettled(finishers.splice(0).map((f) => f())))
+    .then(() => {
+      if (opts.exitWhenDone) process.exit();
+    });
 }

@@ -20,7 +20,16 @@ function runCli(command: string, args: string[]): Promise<CliResult> {
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    let done = false;
+    const finish = (code: number | null) => {
+      if (done) return;
+      done = true;
+      resolve({ code: code ?? 1, stdout, stderr });
+    };
+    child.on("close", finish);
+    // An engine plugin the command started can outlive it holding its stdout, and then "close"
+    // never comes: once the command itself exited, its output gets 2 s to drain, not forever.
+    child.on("exit", (code) => setTimeout(() => finish(code), 2000).unref());
   });
 }
 

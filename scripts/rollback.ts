@@ -156,4 +156,4 @@ async function main(): Promise<number> {
   }
 }
 
-runMain(main);
+runMain(main, { exitWhenDone: true });
